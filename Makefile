@@ -1,0 +1,43 @@
+# portal — `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= $(or $(PORTAL_DATA_DIR),.data)
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv and install portal with its dev tools (quick when nothing changed)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: install ## start the dev site on http://localhost:$(PORT) (embedded PostgreSQL, reload, toolbar)
+	$(BIN)/python -m portal migrate
+	@test -f $(DATA_DIR)/.seeded || { $(BIN)/python -m portal seed && touch $(DATA_DIR)/.seeded; }
+	$(BIN)/adev runserver portal --port $(PORT)
+
+test: install lint ## lint, type-check and run every test against a throwaway PostgreSQL
+	$(BIN)/python -m pytest
+
+lint: install ## ruff (lint and format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## stop the embedded PostgreSQL and remove .venv and the data folder
+	-test -x $(BIN)/python && $(BIN)/python -m portal db stop
+	rm -rf $(VENV) $(DATA_DIR)

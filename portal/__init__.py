@@ -1,0 +1,1 @@
+"""portal: a multi-app web platform on aiohttp."""

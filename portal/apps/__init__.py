@@ -1,0 +1,1 @@
+"""The sub-applications portal mounts, one package each."""

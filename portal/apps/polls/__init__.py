@@ -1,0 +1,26 @@
+"""The polls app: the aiohttp polls tutorial, done properly.
+
+Questions with choices; the public reads them and votes; a vote is one atomic
+``UPDATE ... SET votes = votes + 1``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from portal.apps.polls.app import create_app
+from portal.apps.polls.seed import seed
+from portal.platform.policy import HTML_SITE
+from portal.platform.registry import AppSpec
+
+__all__ = ["create_app", "spec"]
+
+spec = AppSpec(
+    name="polls",
+    title="Polls",
+    description="Vote on the latest questions and watch the results.",
+    factory=create_app,
+    policy=HTML_SITE,
+    migrations=Path(__file__).resolve().parent / "migrations",
+    seed=seed,
+)

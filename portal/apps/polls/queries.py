@@ -1,0 +1,124 @@
+"""Every SQL statement of the polls app, in SQLAlchemy Core; views call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from portal.apps.polls.tables import choice, question
+from portal.platform.errors import NotFound, PortalError
+
+__all__ = [
+    "Choice",
+    "ChoiceNotInQuestion",
+    "Question",
+    "count_questions",
+    "create_question",
+    "get_choices",
+    "get_question",
+    "latest_questions",
+    "vote",
+]
+
+
+class ChoiceNotInQuestion(PortalError):
+    """The choice voted for does not belong to the question."""
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: int
+    question_text: str
+    pub_date: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: int
+    question_id: int
+    choice_text: str
+    votes: int
+
+
+def _question(row: Any) -> Question:
+    return Question(id=row.id, question_text=row.question_text, pub_date=row.pub_date)
+
+
+def _choice(row: Any) -> Choice:
+    return Choice(
+        id=row.id, question_id=row.question_id, choice_text=row.choice_text, votes=row.votes
+    )
+
+
+async def count_questions(conn: Any) -> int:
+    """How many questions there are."""
+    return int(await conn.scalar(sa.select(sa.func.count()).select_from(question)))
+
+
+async def latest_questions(conn: Any, limit: int = 10) -> list[Question]:
+    """The most recently published questions (none dated in the future), newest first."""
+    query = (
+        sa.select(question)
+        .where(question.c.pub_date <= sa.func.now())
+        .order_by(question.c.pub_date.desc(), question.c.id.desc())
+        .limit(limit)
+    )
+    return [_question(row) async for row in await conn.execute(query)]
+
+
+async def get_question(conn: Any, question_id: int) -> Question:
+    """The question with *question_id*; :class:`NotFound` when there is none."""
+    row = await (await conn.execute(sa.select(question).where(question.c.id == question_id))).first()
+    if row is None:
+        raise NotFound(f"no question with id {question_id}")
+    return _question(row)
+
+
+async def get_choices(conn: Any, question_id: int) -> list[Choice]:
+    """The question's choices in the order they were added."""
+    query = sa.select(choice).where(choice.c.question_id == question_id).order_by(choice.c.id)
+    return [_choice(row) async for row in await conn.execute(query)]
+
+
+async def vote(conn: Any, question_id: int, choice_id: int) -> Choice:
+    """Count one vote for *choice_id*, atomically; returns the choice with its new count.
+
+    One ``UPDATE ... SET votes = votes + 1``: a read-then-write would lose
+    votes when two arrive at once.
+    """
+    query = (
+        choice.update()
+        .where(choice.c.id == choice_id, choice.c.question_id == question_id)
+        .values(votes=choice.c.votes + 1)
+        .returning(*choice.c)
+    )
+    row = await (await conn.execute(query)).first()
+    if row is None:
+        await get_question(conn, question_id)  # raises NotFound for a missing question
+        raise ChoiceNotInQuestion(f"choice {choice_id} is not a choice of question {question_id}")
+    return _choice(row)
+
+
+async def create_question(
+    conn: Any, question_text: str, choices: Sequence[str], pub_date: dt.datetime | None = None
+) -> Question:
+    """Store a question with its choices in one transaction."""
+    async with conn.begin():
+        row = await (
+            await conn.execute(
+                question.insert()
+                .values(question_text=question_text, pub_date=pub_date or sa.func.now())
+                .returning(*question.c)
+            )
+        ).first()
+        if choices:
+            await conn.execute(
+                choice.insert().values(
+                    [{"question_id": row.id, "choice_text": text} for text in choices]
+                )
+            )
+    return _question(row)

@@ -1,0 +1,36 @@
+"""The application factories.
+
+``create_app()`` is what ``python -m portal run`` and gunicorn load (debug off
+unless ``PORTAL_DEBUG`` says otherwise); ``get_app()`` is what ``adev
+runserver portal`` picks first (debug on unless ``PORTAL_DEBUG`` says otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from portal.apps import polls
+from portal.platform.registry import AppSpec
+from portal.platform.root import build_root
+from portal.settings import Settings, load_settings
+
+__all__ = ["INSTALLED_APPS", "create_app", "get_app"]
+
+#: Every app portal mounts, in the order the home page lists them.
+INSTALLED_APPS: Sequence[AppSpec] = (polls.spec,)
+
+
+def create_app(
+    settings: Settings | None = None, *, apps: Sequence[AppSpec] = INSTALLED_APPS
+) -> web.Application:
+    """The whole site: the root with every installed app mounted on it."""
+    if settings is None:
+        settings = load_settings(debug_default=False)
+    return build_root(settings, apps)
+
+
+def get_app() -> web.Application:
+    """The development site (debug and the toolbar on), for ``adev runserver portal``."""
+    return create_app(load_settings(debug_default=True))

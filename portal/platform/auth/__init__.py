@@ -1,0 +1,1 @@
+"""Users, password hashing and the login session shared by every app."""

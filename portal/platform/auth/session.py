@@ -1,0 +1,47 @@
+"""Who is logged in: the user id in the shared session, checked against the database."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from aiohttp_session import get_session
+
+from portal.platform.auth.users import User, get_user
+from portal.platform.errors import NotFound
+from portal.platform.keys import db_key, user_key
+from portal.platform.sessions import rotate_session
+
+__all__ = ["current_user", "log_in", "log_out"]
+
+_USER_ID = "_auth.user_id"
+
+
+async def current_user(request: web.Request) -> User | None:
+    """The active user this request's session belongs to, or None."""
+    if user_key in request:
+        return request[user_key]
+    session = await get_session(request)
+    user_id = session.get(_USER_ID)
+    user: User | None = None
+    if isinstance(user_id, int):
+        try:
+            async with request.config_dict[db_key].acquire() as conn:
+                user = await get_user(conn, user_id)
+        except NotFound:
+            user = None
+        if user is not None and not user.is_active:
+            user = None
+    request[user_key] = user
+    return user
+
+
+async def log_in(request: web.Request, user: User) -> None:
+    """Start a new session for *user*: new session id, new CSRF token."""
+    session = await rotate_session(request)
+    session[_USER_ID] = user.id
+    request[user_key] = user
+
+
+async def log_out(request: web.Request) -> None:
+    """End the session; the next request is anonymous."""
+    await rotate_session(request)
+    request[user_key] = None

@@ -1,0 +1,99 @@
+"""Queries over the users table; the data layer raises domain errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2.errors
+import sqlalchemy as sa
+
+from portal.platform.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from portal.platform.auth.tables import users
+from portal.platform.errors import Conflict, NotFound, PortalError
+
+__all__ = [
+    "InvalidUser",
+    "User",
+    "create_user",
+    "get_user",
+    "get_user_by_username",
+    "password_hash_of",
+    "touch_last_login",
+]
+
+
+class InvalidUser(PortalError):
+    """A username or password that cannot be accepted; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user as views see it: never carries the password hash."""
+
+    id: int
+    username: str
+    is_staff: bool
+    is_active: bool
+
+
+_columns = (users.c.id, users.c.username, users.c.is_staff, users.c.is_active)
+
+
+def _user(row: Any) -> User:
+    return User(id=row.id, username=row.username, is_staff=row.is_staff, is_active=row.is_active)
+
+
+async def get_user(conn: Any, user_id: int) -> User:
+    """The user with *user_id*; :class:`NotFound` when there is none."""
+    row = await (await conn.execute(sa.select(*_columns).where(users.c.id == user_id))).first()
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return _user(row)
+
+
+async def get_user_by_username(conn: Any, username: str) -> User:
+    """The user named *username*; :class:`NotFound` when there is none."""
+    query = sa.select(*_columns).where(users.c.username == username)
+    row = await (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"no user named {username!r}")
+    return _user(row)
+
+
+async def password_hash_of(conn: Any, username: str) -> tuple[User, str] | None:
+    """The user named *username* and their hash, for checking a login."""
+    query = sa.select(*_columns, users.c.password_hash).where(users.c.username == username)
+    row = await (await conn.execute(query)).first()
+    return None if row is None else (_user(row), row.password_hash)
+
+
+def validate_credentials(username: str, password: str) -> None:
+    """Raise :class:`InvalidUser` for a username or password we would not store."""
+    if not username or len(username) > 150 or username.strip() != username:
+        raise InvalidUser("username must be 1-150 characters with no surrounding spaces")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+async def create_user(
+    conn: Any, username: str, password: str, *, is_staff: bool = False
+) -> User:
+    """Store a new user with a hashed password; :class:`Conflict` if the name is taken."""
+    validate_credentials(username, password)
+    password_hash = await hash_password(password)
+    query = (
+        users.insert()
+        .values(username=username, password_hash=password_hash, is_staff=is_staff)
+        .returning(*_columns)
+    )
+    try:
+        row = await (await conn.execute(query)).first()
+    except psycopg2.errors.UniqueViolation as exc:
+        raise Conflict(f"a user named {username!r} already exists") from exc
+    return _user(row)
+
+
+async def touch_last_login(conn: Any, user_id: int) -> None:
+    """Record that *user_id* has just logged in."""
+    await conn.execute(users.update().where(users.c.id == user_id).values(last_login=sa.func.now()))

@@ -1,0 +1,115 @@
+"""The registry of mountable apps, and the table of what is mounted where.
+
+Each app package exposes an :class:`AppSpec`: its name, the factory that
+builds its ``web.Application``, the policy of its section, its migrations and
+its sample data. The root factory mounts the specs it is given; :class:`Mounts`
+remembers the result so that any request can build a URL in any app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from yarl import URL
+
+from portal.platform.keys import policy_key, root_key
+from portal.platform.policy import Policy
+from portal.settings import Settings
+
+__all__ = ["AppSpec", "Mounted", "Mounts", "Seeder"]
+
+#: Loads an app's sample data through a connection; must be idempotent.
+Seeder = Callable[[Any], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class AppSpec:
+    """What the platform needs to know to mount, migrate and seed one app."""
+
+    name: str
+    title: str
+    description: str
+    factory: Callable[[Settings], web.Application]
+    policy: Policy
+    #: Folder of this app's Alembic revisions (one branch labelled ``name``).
+    migrations: Path | None = None
+    seed: Seeder | None = None
+    #: The route the home page links to.
+    index_route: str = "index"
+
+
+@dataclass(frozen=True, slots=True)
+class Mounted:
+    """One app as mounted: its spec, its prefix and its built application."""
+
+    spec: AppSpec
+    prefix: str
+    app: web.Application
+
+
+class Mounts:
+    """Every mounted app by name, and the root; builds namespaced URLs.
+
+    Names are ``"app:route"`` (``"polls:detail"``) for a sub-app's routes and a
+    bare ``"route"`` for the root's own (``"login"``).
+    """
+
+    def __init__(self, root: web.Application) -> None:
+        self.root = root
+        self._apps: dict[str, Mounted] = {}
+
+    def mount(self, spec: AppSpec, prefix: str, settings: Settings) -> Mounted:
+        """Build *spec*'s app, declare its policy and mount it at *prefix*."""
+        if spec.name in self._apps:
+            raise ValueError(f"app {spec.name!r} is already mounted")
+        app = spec.factory(settings)
+        app[policy_key] = spec.policy
+        app[root_key] = self.root
+        # aiohttp wants the prefix without its trailing slash; the sub-app's "/"
+        # route then answers at ``/polls/``.
+        self.root.add_subapp(prefix.rstrip("/"), app)
+        mounted = Mounted(spec=spec, prefix=prefix, app=app)
+        self._apps[spec.name] = mounted
+        return mounted
+
+    def __iter__(self) -> Iterator[Mounted]:
+        return iter(self._apps.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._apps
+
+    def get(self, name: str) -> Mounted:
+        try:
+            return self._apps[name]
+        except KeyError:
+            raise LookupError(f"no app named {name!r} is mounted") from None
+
+    def router_for(self, name: str) -> tuple[web.UrlDispatcher, str]:
+        """The router owning *name* and the route name inside it."""
+        app_name, sep, route = name.rpartition(":")
+        if not sep:
+            return self.root.router, route
+        return self.get(app_name).app.router, route
+
+    def url(
+        self, name: str, *, query: Mapping[str, str | int] | None = None, **parts: str | int
+    ) -> URL:
+        """The path of route *name* with its dynamic *parts* filled in."""
+        router, route = self.router_for(name)
+        try:
+            resource = router[route]
+        except KeyError:
+            raise LookupError(f"no route named {name!r}") from None
+        url = resource.url_for(**{key: str(value) for key, value in parts.items()})
+        return url.with_query(query) if query else url
+
+    def static(self, name: str) -> URL:
+        """The URL of a static file: ``"polls:polls.css"``, or ``"portal.css"`` for shared."""
+        app_name, sep, filename = name.rpartition(":")
+        prefix = f"{app_name}:" if sep else ""
+        return self.url(f"{prefix}static", filename=filename)
+

@@ -1,0 +1,65 @@
+"""The root application: shared services first, then the sub-apps mounted on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiohttp import web
+from aiohttp.web_middlewares import normalize_path_middleware
+
+from portal.platform.csrf import csrf_middleware
+from portal.platform.db import embedded_postgres_ctx, engine_ctx
+from portal.platform.errorpages import error_middleware
+from portal.platform.keys import database_url_key, mounts_key, policy_key, settings_key
+from portal.platform.policy import HTML_SITE
+from portal.platform.registry import AppSpec, Mounts
+from portal.platform.routes import setup_routes
+from portal.platform.security import security_headers
+from portal.platform.sessions import platform_session_middleware
+from portal.platform.templating import setup_templates
+from portal.settings import Settings
+
+__all__ = ["build_root"]
+
+
+def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
+    """The root app with its shared services, and each of *specs* mounted at its prefix.
+
+    Order matters: the cleanup contexts are registered before any sub-app is
+    mounted (so the engine is open before sub-app start-up hooks run), and each
+    sub-app is complete before ``add_subapp`` freezes it.
+    """
+    root = web.Application(
+        middlewares=[
+            # Outermost first: 404s get a trailing slash tried, errors are
+            # formatted, then the session exists for the CSRF check.
+            normalize_path_middleware(append_slash=True, merge_slashes=True),
+            error_middleware,
+            platform_session_middleware(settings),
+            csrf_middleware,
+        ],
+    )
+    root[settings_key] = settings
+    root[policy_key] = HTML_SITE
+    root.on_response_prepare.append(security_headers)
+
+    if settings.database_url is None:
+        root.cleanup_ctx.append(embedded_postgres_ctx)
+    else:
+        root[database_url_key] = settings.database_url
+    root.cleanup_ctx.append(engine_ctx)
+
+    setup_templates(root)
+    setup_routes(root)
+
+    mounts = Mounts(root)
+    for spec in specs:
+        mounts.mount(spec, settings.prefix(spec.name), settings)
+    root[mounts_key] = mounts
+
+    if settings.debug:
+        # Imported here so production never loads the toolbar at all.
+        from portal.platform.toolbar import setup_toolbar
+
+        setup_toolbar(root)
+    return root

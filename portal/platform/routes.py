@@ -1,0 +1,25 @@
+"""The root's routes, declared as data; each named, so links never hard-code a path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from portal.platform import views
+from portal.platform.auth import views as auth_views
+
+__all__ = ["SHARED_STATIC", "setup_routes"]
+
+SHARED_STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def setup_routes(app: web.Application) -> None:
+    """Add the home page, login/logout, health checks and the shared static files."""
+    app.router.add_get("/", views.home, name="home")
+    app.router.add_get("/login", auth_views.login_form, name="login")
+    app.router.add_post("/login", auth_views.login, name="login_submit")
+    app.router.add_post("/logout", auth_views.logout, name="logout")
+    app.router.add_get("/healthz", views.healthz, name="healthz")
+    app.router.add_get("/readyz", views.readyz, name="readyz")
+    app.router.add_static("/static/", SHARED_STATIC, name="static", append_version=True)

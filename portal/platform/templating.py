@@ -1,0 +1,86 @@
+"""Jinja2 for every app: one environment per app, all reaching the shared layout.
+
+``url('polls:detail', question_id=1)`` and ``static('polls:polls.css')`` work
+in any app's templates, unlike aiohttp-jinja2's ``url()``, which only sees the
+routes of the app owning the environment (aiohttp issue #2314).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp_session import get_session
+from markupsafe import Markup, escape
+
+from portal.platform.auth.session import current_user
+from portal.platform.csrf import CSRF_FIELD, session_csrf_token
+from portal.platform.flash import pop_flashes
+from portal.platform.keys import mounts_key, settings_key
+
+__all__ = ["SHARED_TEMPLATES", "render", "setup_templates"]
+
+#: The shared layout and error pages every environment can extend.
+SHARED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+@jinja2.pass_context
+def _url(context: Mapping[str, Any], name: str, query_: Mapping[str, Any] | None = None,
+         **parts: Any) -> str:
+    request: web.Request = context["request"]
+    return str(request.config_dict[mounts_key].url(name, query=query_, **parts))
+
+
+@jinja2.pass_context
+def _static(context: Mapping[str, Any], name: str) -> str:
+    request: web.Request = context["request"]
+    return str(request.config_dict[mounts_key].static(name))
+
+
+def setup_templates(app: web.Application, templates: Path | None = None) -> jinja2.Environment:
+    """Give *app* its own Jinja2 environment over *templates* plus the shared ones.
+
+    An app keeps its templates under ``templates/<app>/`` so two apps'
+    ``index.html`` never collide.
+    """
+    folders = [SHARED_TEMPLATES] if templates is None else [templates, SHARED_TEMPLATES]
+    env = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader([str(folder) for folder in folders]),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(url=_url, static=_static)
+    return env
+
+
+async def render(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> web.Response:
+    """Render *template* with the platform's context: user, messages, CSRF, apps."""
+    session = await get_session(request)
+
+    def csrf_input() -> Markup:
+        token = session_csrf_token(session)
+        return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
+
+    base: dict[str, Any] = {
+        "request": request,
+        "user": await current_user(request),
+        "messages": pop_flashes(session),
+        "csrf_input": csrf_input,
+        "debug": request.config_dict[settings_key].debug,
+        "mounted": list(request.config_dict[mounts_key]),
+    }
+    base.update(context or {})
+    return aiohttp_jinja2.render_template(template, request, base, status=status)

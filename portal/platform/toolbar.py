@@ -1,0 +1,20 @@
+"""The debug toolbar: imported and set up only when debug is on."""
+
+from __future__ import annotations
+
+import aiohttp_debugtoolbar
+from aiohttp import web
+
+__all__ = ["setup_toolbar"]
+
+
+def setup_toolbar(app: web.Application) -> None:
+    """Install aiohttp-debugtoolbar on the root, outside the error pages.
+
+    Outermost, so it wraps every sub-app and also decorates our own error
+    pages; redirects are not intercepted, so post/redirect/get flows behave as
+    in production.
+    """
+    aiohttp_debugtoolbar.setup(app, intercept_redirects=False)
+    toolbar = app.middlewares.pop()  # setup() appended it innermost
+    app.middlewares.insert(0, toolbar)

@@ -1,0 +1,241 @@
+"""Typed settings: defaults, then an optional YAML file, then ``PORTAL_*`` variables.
+
+Every CLI command and the server read settings through :func:`load_settings`.
+Mistakes stop start-up with a :class:`SettingsError` naming the key at fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from portal.platform.errors import PortalError
+
+__all__ = [
+    "DEFAULT_PREFIXES",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+]
+
+#: Where each mountable app lives unless the ``apps:`` setting moves it.
+DEFAULT_PREFIXES: Mapping[str, str] = {
+    "polls": "/polls/",
+}
+
+_MIN_SECRET_LENGTH = 32
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(PortalError):
+    """A setting is missing, unknown or of the wrong type."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the whole platform is configured with; built once, never mutated."""
+
+    debug: bool = False
+    database_url: str | None = None
+    data_dir: Path = Path(".data")
+    secret_key: str | None = None
+    apps: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PREFIXES))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_cookie_name: str = "portal_session"
+    session_cookie_secure: bool = False
+    session_max_age: int = 14 * 24 * 3600
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    log_level: str = "INFO"
+
+    def prefix(self, app_name: str) -> str:
+        """The mount prefix of *app_name*, with a leading and trailing slash."""
+        return self.apps[app_name]
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when no URL is configured and the platform runs its own PostgreSQL."""
+        return self.database_url is None
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A validated copy with *changes* applied (tests and the CLI use this)."""
+        settings = _validate(dataclasses.replace(self, **changes))
+        if self.secret_key is not None:
+            _require_secret(settings)
+        return settings
+
+
+# name in YAML -> environment variable; every field may come from the file.
+_ENV = {
+    "debug": "PORTAL_DEBUG",
+    "database_url": "PORTAL_DATABASE_URL",
+    "data_dir": "PORTAL_DATA_DIR",
+    "secret_key": "PORTAL_SECRET_KEY",
+    "host": "PORTAL_HOST",
+    "port": "PORTAL_PORT",
+    "session_cookie_secure": "PORTAL_SESSION_COOKIE_SECURE",
+    "log_level": "PORTAL_LOG_LEVEL",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def load_settings(
+    *,
+    debug_default: bool = False,
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    require_secret: bool = True,
+) -> Settings:
+    """Build the settings for one process.
+
+    *debug_default* is what debug is when neither the file nor ``PORTAL_DEBUG``
+    says: on for the development factory, off for production. The YAML file is
+    *config_file*, else ``PORTAL_CONFIG``; the environment overrides the file.
+    Commands that never serve a page (``migrate``, ``check``) pass
+    ``require_secret=False``: only serving needs the secret key.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {"debug": debug_default}
+    path = config_file if config_file is not None else env.get("PORTAL_CONFIG") or None
+    if path is not None:
+        values.update(_read_yaml(Path(path)))
+    for name, var in _ENV.items():
+        if var in env:
+            values[name] = _from_env(name, var, env[var])
+    settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
+    settings = _validate(settings)
+    if require_secret:
+        _require_secret(settings)
+    if settings.secret_key is None and settings.debug:
+        settings = dataclasses.replace(settings, secret_key=_dev_secret(settings.data_dir))
+    return settings
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"config file {path} is not valid YAML: {exc}") from exc
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SettingsError(f"config file {path} must be a mapping of setting names to values")
+    for key in raw:
+        if key not in _FIELDS:
+            known = ", ".join(sorted(_FIELDS))
+            raise SettingsError(f"{path}: unknown setting {key!r} (known settings: {known})")
+    return dict(raw)
+
+
+def _from_env(name: str, var: str, text: str) -> Any:
+    kind = _FIELDS[name].type
+    if kind == "bool":
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise SettingsError(f"{var} must be a boolean (1/0, true/false), not {text!r}")
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(f"{var} must be an integer, not {text!r}") from None
+    return text
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "bool": (bool,),
+    "int": (int,),
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "Path": (str, Path),
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _FIELDS[name].type
+    if name == "apps":
+        return _coerce_apps(value)
+    allowed = _TYPES[str(kind)]
+    # bool is an int subclass: an ``int`` setting must not accept ``true``.
+    if not isinstance(value, allowed) or (kind == "int" and isinstance(value, bool)):
+        expected = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
+        raise SettingsError(
+            f"setting {name!r} must be {expected}, not {type(value).__name__} ({value!r})"
+        )
+    if kind == "Path":
+        return Path(value)
+    return value
+
+
+def _coerce_apps(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise SettingsError("setting 'apps' must map app names to URL prefixes")
+    apps = dict(DEFAULT_PREFIXES)
+    for name, prefix in value.items():
+        if name not in DEFAULT_PREFIXES:
+            known = ", ".join(sorted(DEFAULT_PREFIXES))
+            raise SettingsError(f"setting 'apps': unknown app {name!r} (known apps: {known})")
+        if not isinstance(prefix, str) or not prefix.startswith("/") or prefix == "/":
+            raise SettingsError(
+                f"setting 'apps.{name}' must be a URL prefix such as '/{name}/', not {prefix!r}"
+            )
+        apps[name] = "/" + prefix.strip("/") + "/"
+    return apps
+
+
+def _require_secret(settings: Settings) -> None:
+    if not settings.debug and settings.secret_key is None:
+        raise SettingsError(
+            "setting 'secret_key' is required when debug is off: set PORTAL_SECRET_KEY "
+            "(for example to the output of `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`)"
+        )
+
+
+def _validate(settings: Settings) -> Settings:
+    if settings.secret_key is not None and len(settings.secret_key) < _MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"setting 'secret_key' must be at least {_MIN_SECRET_LENGTH} characters long"
+        )
+    if not 1 <= settings.port <= 65535:
+        raise SettingsError(f"setting 'port' must be between 1 and 65535, not {settings.port}")
+    if settings.log_level.upper() not in _LOG_LEVELS:
+        raise SettingsError(
+            f"setting 'log_level' must be one of {', '.join(_LOG_LEVELS)}, "
+            f"not {settings.log_level!r}"
+        )
+    if settings.db_pool_min < 0 or settings.db_pool_max < max(1, settings.db_pool_min):
+        raise SettingsError("settings 'db_pool_min'/'db_pool_max' must satisfy 0 <= min <= max")
+    prefixes = list(settings.apps.values())
+    if len(set(prefixes)) != len(prefixes):
+        raise SettingsError(f"setting 'apps' mounts two apps at one prefix: {prefixes}")
+    return settings
+
+
+def _dev_secret(data_dir: Path) -> str:
+    """A development secret kept in the data folder, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return key
