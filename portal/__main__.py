@@ -7,11 +7,10 @@ if not __package__:
     # ``portal/`` is then first on sys.path and ``portal/platform`` would
     # shadow the standard library's ``platform`` module.
     sys.stderr.write(
-        "portal is a package, not a script: run `python -m portal ...` "
-        "from the repository root.\n"
+        "portal is a package, not a script: run `python -m portal ...` from the repository root.\n"
     )
     sys.exit(2)
 
-from portal.cli import main  # noqa: E402
+from portal.cli import main
 
 sys.exit(main())

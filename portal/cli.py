@@ -29,9 +29,7 @@ class CommandError(PortalError):
 
 
 def _settings(args: argparse.Namespace, *, serving: bool = False) -> Settings:
-    return load_settings(
-        debug_default=False, config_file=args.config, require_secret=serving
-    )
+    return load_settings(debug_default=False, config_file=args.config, require_secret=serving)
 
 
 def _database_url(settings: Settings) -> str:

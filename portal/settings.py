@@ -180,7 +180,7 @@ def _coerce(name: str, value: Any) -> Any:
             f"setting {name!r} must be {expected}, not {type(value).__name__} ({value!r})"
         )
     if kind == "Path":
-        return Path(value)
+        return Path(str(value))
     return value
 
 

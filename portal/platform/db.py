@@ -54,7 +54,9 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
 async def create_engine(url: str, *, minsize: int, maxsize: int) -> Any:
     """An ``aiopg.sa`` engine; an unreachable server is a :class:`ConfigurationError`."""
     try:
-        return await aiopg.sa.create_engine(dsn=url, minsize=minsize, maxsize=maxsize)
+        return await aiopg.sa.create_engine(  # type: ignore[no-untyped-call]
+            dsn=url, minsize=minsize, maxsize=maxsize
+        )
     except psycopg2.OperationalError as exc:
         raise ConfigurationError(f"cannot connect to the database: {exc}".strip()) from exc
 
@@ -68,10 +70,13 @@ async def current_revisions(conn: Any) -> list[str]:
     return [row[0] async for row in rows]
 
 
-async def ping(engine: Any, timeout: float = 2.0) -> bool:
-    """Whether the database answers ``SELECT 1`` within *timeout* seconds."""
+_PING_SECONDS = 2.0
+
+
+async def ping(engine: Any) -> bool:
+    """Whether the database answers ``SELECT 1`` within two seconds."""
     try:
-        async with asyncio.timeout(timeout), engine.acquire() as conn:
+        async with asyncio.timeout(_PING_SECONDS), engine.acquire() as conn:
             return bool(await conn.scalar(sa.select(sa.literal(1))) == 1)
     except (TimeoutError, psycopg2.Error, OSError):
         return False

@@ -8,6 +8,7 @@ the process that started it exits, so ``adev``'s reloads (and the CLI commands
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import warnings
@@ -56,11 +57,15 @@ def stop(data_dir: Path) -> bool:
     if not (pgdata / "postmaster.pid").exists():
         return False
     pgserver = _pgserver()
-    from pgserver._commands import pg_ctl
+    # pg_ctl is built at import time from a factory, so mypy cannot see it.
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     user = "pgserver" if os.geteuid() == 0 else None
     pg_ctl(["-w", "stop"], pgdata=pgdata, user=user)
-    pgserver.PostgresServer._instances.pop(pgdata, None)
+    # Forget our handle so pgserver's own exit hook does not touch it again.
+    handle = pgserver.PostgresServer._instances.pop(pgdata, None)
+    if handle is not None:
+        atexit.unregister(handle._cleanup)
     return True
 
 

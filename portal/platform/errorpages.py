@@ -38,7 +38,9 @@ def problem_response(status: int, title: str, detail: str | None = None) -> web.
 async def _error_page(request: web.Request, status: int, title: str, detail: str) -> web.Response:
     try:
         return await render(
-            request, "errors/error.html", {"status": status, "title": title, "detail": detail},
+            request,
+            "errors/error.html",
+            {"status": status, "title": title, "detail": detail},
             status=status,
         )
     except Exception:

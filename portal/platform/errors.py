@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "ConfigurationError", "NotFound", "PortalError"]
+__all__ = ["ConfigurationError", "Conflict", "NotFound", "PortalError"]
 
 
 class PortalError(Exception):

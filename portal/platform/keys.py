@@ -57,4 +57,7 @@ def config_of(app: web.Application) -> ChainMapProxy:
     A sub-app's start-up and cleanup hooks use it to reach the root's shared
     services (``config_of(app)[db_key]``); the app's own state comes first.
     """
-    return ChainMapProxy([app, app[root_key]] if root_key in app else [app])
+    if root_key not in app:
+        return ChainMapProxy([app])
+    root: web.Application = app[root_key]
+    return ChainMapProxy([app, root])

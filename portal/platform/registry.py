@@ -112,4 +112,3 @@ class Mounts:
         app_name, sep, filename = name.rpartition(":")
         prefix = f"{app_name}:" if sep else ""
         return self.url(f"{prefix}static", filename=filename)
-

@@ -15,12 +15,13 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from aiohttp_session import get_session
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from portal.platform.auth.session import current_user
 from portal.platform.csrf import CSRF_FIELD, session_csrf_token
 from portal.platform.flash import pop_flashes
 from portal.platform.keys import mounts_key, settings_key
+from portal.platform.registry import Mounts
 
 __all__ = ["SHARED_TEMPLATES", "render", "setup_templates"]
 
@@ -29,8 +30,9 @@ SHARED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @jinja2.pass_context
-def _url(context: Mapping[str, Any], name: str, query_: Mapping[str, Any] | None = None,
-         **parts: Any) -> str:
+def _url(
+    context: Mapping[str, Any], name: str, query_: Mapping[str, Any] | None = None, **parts: Any
+) -> str:
     request: web.Request = context["request"]
     return str(request.config_dict[mounts_key].url(name, query=query_, **parts))
 
@@ -69,10 +71,12 @@ async def render(
 ) -> web.Response:
     """Render *template* with the platform's context: user, messages, CSRF, apps."""
     session = await get_session(request)
+    mounts: Mounts = request.config_dict[mounts_key]
 
     def csrf_input() -> Markup:
         token = session_csrf_token(session)
-        return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
+        # Both interpolated values are escaped by Markup.format.
+        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
     base: dict[str, Any] = {
         "request": request,
@@ -80,7 +84,7 @@ async def render(
         "messages": pop_flashes(session),
         "csrf_input": csrf_input,
         "debug": request.config_dict[settings_key].debug,
-        "mounted": list(request.config_dict[mounts_key]),
+        "mounted": list(mounts),
     }
     base.update(context or {})
     return aiohttp_jinja2.render_template(template, request, base, status=status)

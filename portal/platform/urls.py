@@ -35,4 +35,4 @@ def static_url(request: web.Request, name: str) -> URL:
 
 def redirect(request: web.Request, name: str, **parts: str | int) -> web.HTTPSeeOther:
     """A 303 to route *name*, for the end of a successful POST (raise it)."""
-    return web.HTTPSeeOther(location=url_for(request, name, **parts))
+    return web.HTTPSeeOther(location=url_for(request, name, query=None, **parts))

@@ -72,7 +72,8 @@ async def latest_questions(conn: Any, limit: int = 10) -> list[Question]:
 
 async def get_question(conn: Any, question_id: int) -> Question:
     """The question with *question_id*; :class:`NotFound` when there is none."""
-    row = await (await conn.execute(sa.select(question).where(question.c.id == question_id))).first()
+    query = sa.select(question).where(question.c.id == question_id)
+    row = await (await conn.execute(query)).first()
     if row is None:
         raise NotFound(f"no question with id {question_id}")
     return _question(row)

@@ -21,8 +21,6 @@ SAMPLE_QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 async def seed(conn: Any) -> None:
     """Add each sample question unless a question with its text exists."""
     for text, choices in SAMPLE_QUESTIONS:
-        exists = await conn.scalar(
-            sa.select(sa.exists().where(question.c.question_text == text))
-        )
+        exists = await conn.scalar(sa.select(sa.exists().where(question.c.question_text == text)))
         if not exists:
             await create_question(conn, text, choices)

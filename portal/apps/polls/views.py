@@ -68,8 +68,10 @@ async def vote(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound(text="There is no such question.") from None
         except queries.ChoiceNotInQuestion:
             return await _question_page(
-                request, "polls/detail.html",
-                error="That choice is not one of this question's.", status=400,
+                request,
+                "polls/detail.html",
+                error="That choice is not one of this question's.",
+                status=400,
             )
     polls_session = await app_session(request, "polls")
     polls_session["voted"] = sorted({*polls_session.get("voted", []), question_id})

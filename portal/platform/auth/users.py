@@ -76,9 +76,7 @@ def validate_credentials(username: str, password: str) -> None:
         raise InvalidUser(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
-async def create_user(
-    conn: Any, username: str, password: str, *, is_staff: bool = False
-) -> User:
+async def create_user(conn: Any, username: str, password: str, *, is_staff: bool = False) -> User:
     """Store a new user with a hashed password; :class:`Conflict` if the name is taken."""
     validate_credentials(username, password)
     password_hash = await hash_password(password)

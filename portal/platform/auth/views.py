@@ -56,8 +56,11 @@ async def login(request: web.Request) -> web.StreamResponse:
             return await render(
                 request,
                 "auth/login.html",
-                {"next": target, "username": username,
-                 "error": "Please enter a correct username and password."},
+                {
+                    "next": target,
+                    "username": username,
+                    "error": "Please enter a correct username and password.",
+                },
                 status=400,
             )
         await touch_last_login(conn, user.id)

@@ -1,0 +1,142 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a clean database
+per test, and clients over the full app tree built fresh by the real factory.
+
+Set ``PORTAL_TEST_DATABASE_URL`` to run against another PostgreSQL instead (its
+database is migrated and emptied between tests: never point it at real data).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from portal.main import INSTALLED_APPS, create_app
+from portal.platform import embedded
+from portal.platform.auth.users import User, create_user
+from portal.platform.db import connect
+from portal.platform.migrations import upgrade
+from portal.platform.registry import AppSpec
+from portal.settings import Settings
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+TEST_DATABASE = "portal_test"
+PASSWORD = "correct horse battery"
+
+MakeClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]
+Client = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database on a throwaway embedded PostgreSQL, for the whole session."""
+    external = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if external:
+        upgrade(external, INSTALLED_APPS)
+        yield external
+        return
+    data_dir = tmp_path_factory.mktemp("pg")
+    url = embedded.start(data_dir, TEST_DATABASE)
+    upgrade(url, INSTALLED_APPS)
+    try:
+        yield url
+    finally:
+        embedded.stop(data_dir)
+
+
+def _truncate_all(url: str) -> None:
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT quote_ident(tablename) FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+            tables = [row[0] for row in cur.fetchall()]
+            if tables:
+                # Names come from the catalogue and are quoted by quote_ident.
+                cur.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def clean_db(database_url: str) -> str:
+    """The session's database, emptied of every row before this test."""
+    _truncate_all(database_url)
+    return database_url
+
+
+@pytest.fixture
+def settings(clean_db: str, tmp_path: Path) -> Settings:
+    """Production-like test settings (debug off) over the clean database."""
+    return Settings(
+        debug=False, database_url=clean_db, data_dir=tmp_path / "data", secret_key=TEST_SECRET
+    )
+
+
+@pytest.fixture
+def make_client(aiohttp_client: AiohttpClient, settings: Settings) -> MakeClient:
+    """Build the whole site through ``create_app`` and serve it to a test client."""
+
+    async def make(
+        settings: Settings = settings, apps: Sequence[AppSpec] = INSTALLED_APPS, **kw: Any
+    ) -> Client:
+        return await aiohttp_client(create_app(settings, apps=apps), **kw)
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> Client:
+    """A client over the whole site with the test settings."""
+    return await make_client()
+
+
+@pytest.fixture
+async def conn(clean_db: str) -> AsyncIterator[Any]:
+    """An ``aiopg.sa`` connection to the clean database, for arranging and checking rows."""
+    async with connect(clean_db) as connection:
+        yield connection
+
+
+@pytest.fixture
+async def staff_user(conn: Any) -> User:
+    """A staff user ``admin`` with password :data:`PASSWORD`."""
+    return await create_user(conn, "admin", PASSWORD, is_staff=True)
+
+
+@pytest.fixture
+async def user(conn: Any) -> User:
+    """An ordinary user ``alice`` with password :data:`PASSWORD`."""
+    return await create_user(conn, "alice", PASSWORD)
+
+
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def csrf_token(client: Client, path: str = "/login") -> str:
+    """The session's CSRF token, read from the form a page renders."""
+    response = await client.get(path)
+    match = _CSRF_INPUT.search(await response.text())
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+async def log_in(client: Client, username: str, password: str = PASSWORD) -> Any:
+    """Log *username* in through the real login form; returns the POST response."""
+    token = await csrf_token(client)
+    return await client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+    )
