@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,20 +38,24 @@ Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     """A migrated database on a throwaway embedded PostgreSQL, for the whole session."""
     external = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if external:
         upgrade(external, INSTALLED_APPS)
         yield external
         return
-    data_dir = tmp_path_factory.mktemp("pg")
-    url = embedded.start(data_dir, TEST_DATABASE)
-    upgrade(url, INSTALLED_APPS)
+    # Not under pytest's own temp folder: as root, pgserver runs initdb as its
+    # own user and opens the parent folders to it, and a second pytest session
+    # starting meanwhile would reset those folders to 0700 mid-initdb.
+    data_dir = Path(tempfile.mkdtemp(prefix="portal-test-pg-"))
     try:
+        url = embedded.start(data_dir, TEST_DATABASE)
+        upgrade(url, INSTALLED_APPS)
         yield url
     finally:
         embedded.stop(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _truncate_all(url: str) -> None:
