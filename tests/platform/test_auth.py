@@ -1,0 +1,299 @@
+"""Login, logout and ``createsuperuser``: the session login every app shares."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import Any
+
+import psycopg2
+import pytest
+
+from portal import cli
+from portal.platform.auth.passwords import verify_password
+from portal.platform.auth.users import User
+from tests.conftest import PASSWORD, Client, MakeClient, csrf_token, log_in
+from tests.platform.test_sessions import COOKIE, decrypt, session_cookie
+
+LOGIN_ERROR = "Please enter a correct username and password."
+
+
+async def post_login(client: Client, **form: str) -> Any:
+    token = await csrf_token(client)
+    return await client.post("/login", data={"csrf_token": token, **form}, allow_redirects=False)
+
+
+async def is_logged_in(client: Client) -> bool:
+    body = await (await client.get("/")).text()
+    return "You are logged in as" in body
+
+
+async def test_login_page_renders_the_form(client: Client) -> None:
+    response = await client.get("/login?next=/polls/")
+
+    body = await response.text()
+    assert response.status == 200
+    assert 'name="username"' in body
+    assert 'name="next" value="/polls/"' in body
+
+
+async def test_login_redirects_home_by_default(client: Client, user: User) -> None:
+    response = await log_in(client, "alice")
+
+    assert response.status == 303
+    assert response.headers["Location"] == "/"
+
+
+async def test_login_redirects_to_a_safe_next(client: Client, user: User) -> None:
+    response = await post_login(client, username="alice", password=PASSWORD, next="/polls/?p=2")
+
+    assert response.status == 303
+    assert response.headers["Location"] == "/polls/?p=2"
+
+
+async def test_login_flashes_a_welcome(client: Client, user: User) -> None:
+    await log_in(client, "alice")
+
+    body = await (await client.get("/")).text()
+
+    assert "Welcome, alice." in body
+    assert "You are logged in as <strong>alice</strong>" in body
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/",
+        "http://evil.example/",
+        "https://evil.example/path",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+    ],
+)
+async def test_login_never_redirects_off_site(client: Client, user: User, target: str) -> None:
+    response = await post_login(client, username="alice", password=PASSWORD, next=target)
+
+    assert response.status == 303
+    assert response.headers["Location"] == "/"
+
+
+async def test_next_with_a_line_break_injects_no_header(client: Client, user: User) -> None:
+    response = await post_login(
+        client, username="alice", password=PASSWORD, next="/polls/\r\nX-Evil: 1"
+    )
+
+    assert response.status == 303
+    assert "X-Evil" not in response.headers
+    assert response.headers["Location"].startswith("/polls/")
+
+
+async def test_wrong_password_is_refused_and_keeps_the_username(client: Client, user: User) -> None:
+    response = await post_login(client, username="alice", password="not the password")
+
+    body = await response.text()
+    assert response.status == 400
+    assert LOGIN_ERROR in body
+    assert 'name="username" value="alice"' in body
+    assert not await is_logged_in(client)
+
+
+async def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client: Client) -> None:
+    response = await post_login(client, username="mallory", password=PASSWORD)
+
+    body = await response.text()
+    assert response.status == 400
+    assert LOGIN_ERROR in body
+    assert 'name="username" value="mallory"' in body
+
+
+async def test_refused_login_keeps_next(client: Client) -> None:
+    response = await post_login(client, username="mallory", password=PASSWORD, next="/polls/")
+
+    assert 'name="next" value="/polls/"' in await response.text()
+
+
+async def test_inactive_user_cannot_log_in(client: Client, conn: Any, user: User) -> None:
+    await conn.execute("UPDATE users SET is_active = false WHERE id = %s", (user.id,))
+
+    response = await log_in(client, "alice")
+
+    assert response.status == 400
+    assert LOGIN_ERROR in await response.text()
+
+
+async def test_deactivated_user_is_logged_out(client: Client, conn: Any, user: User) -> None:
+    await log_in(client, "alice")
+    await conn.execute("UPDATE users SET is_active = false WHERE id = %s", (user.id,))
+
+    assert not await is_logged_in(client)
+
+
+async def test_login_records_last_login(client: Client, conn: Any, user: User) -> None:
+    await log_in(client, "alice")
+
+    last_login = await conn.scalar("SELECT last_login FROM users WHERE id = %s", (user.id,))
+
+    assert last_login is not None
+
+
+async def test_login_starts_a_new_session(client: Client, user: User) -> None:
+    await csrf_token(client)
+    before = decrypt(session_cookie(client))["session"]
+    await log_in(client, "alice")
+
+    after = decrypt(session_cookie(client))["session"]
+
+    assert "_auth.user_id" not in before
+    assert after["_auth.user_id"] == user.id
+    assert after.get("_csrf") != before["_csrf"]
+    assert after["_sid"] != before.get("_sid")
+
+
+async def test_each_login_gets_its_own_session_id(client: Client, user: User) -> None:
+    await log_in(client, "alice")
+    first = decrypt(session_cookie(client))["session"]["_sid"]
+    await log_in(client, "alice")
+
+    assert decrypt(session_cookie(client))["session"]["_sid"] != first
+
+
+async def test_cookie_captured_before_login_stays_anonymous(
+    client: Client, make_client: MakeClient, user: User
+) -> None:
+    await csrf_token(client)
+    captured = session_cookie(client)
+    await log_in(client, "alice")
+    assert await is_logged_in(client)
+    attacker = await make_client()
+    attacker.session.cookie_jar.update_cookies(
+        {COOKIE: captured}, response_url=attacker.make_url("/")
+    )
+
+    assert not await is_logged_in(attacker)
+
+
+async def test_logout_ends_the_session(client: Client, user: User) -> None:
+    await log_in(client, "alice")
+    token = await csrf_token(client)
+
+    response = await client.post("/logout", data={"csrf_token": token}, allow_redirects=False)
+
+    assert response.status == 303
+    assert response.headers["Location"] == "/"
+    assert not await is_logged_in(client)
+
+
+async def test_logout_flashes_a_goodbye(client: Client, user: User) -> None:
+    await log_in(client, "alice")
+    token = await csrf_token(client)
+
+    response = await client.post("/logout", data={"csrf_token": token})
+
+    assert "You have logged out." in await response.text()
+
+
+async def test_get_logout_is_405_html(client: Client, user: User) -> None:
+    await log_in(client, "alice")
+
+    response = await client.get("/logout")
+
+    assert response.status == 405
+    assert response.content_type == "text/html"
+    assert "POST" in response.headers["Allow"]
+    assert '<nav class="site-nav"' in await response.text()
+    assert await is_logged_in(client)
+
+
+# createsuperuser runs its own event loop, so these tests are synchronous.
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, clean_db: str) -> str:
+    """The environment of a CLI run against the clean test database."""
+    for name in ("PORTAL_CONFIG", "PORTAL_DEBUG", "PORTAL_SECRET_KEY", "PORTAL_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PORTAL_DATABASE_URL", clean_db)
+    return clean_db
+
+
+def createsuperuser(monkeypatch: pytest.MonkeyPatch, username: str, password: str) -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    return cli.main(["createsuperuser", "--username", username, "--password-stdin"])
+
+
+def stored_user(url: str, username: str) -> tuple[str, bool, bool] | None:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT password_hash, is_staff, is_active FROM users WHERE username = %s",
+                (username,),
+            )
+            row = cur.fetchone()
+    finally:
+        conn.close()
+    return None if row is None else (str(row[0]), bool(row[1]), bool(row[2]))
+
+
+def test_createsuperuser_creates_a_staff_user(
+    monkeypatch: pytest.MonkeyPatch, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert createsuperuser(monkeypatch, "root", PASSWORD) == 0
+
+    stored = stored_user(cli_env, "root")
+    assert stored is not None
+    password_hash, is_staff, is_active = stored
+    assert is_staff
+    assert is_active
+    assert asyncio.run(verify_password(password_hash, PASSWORD))
+    assert not asyncio.run(verify_password(password_hash, "wrong password"))
+    assert "Staff user 'root' created." in capsys.readouterr().out
+
+
+async def test_superuser_from_the_cli_can_log_in(
+    monkeypatch: pytest.MonkeyPatch, cli_env: str, make_client: MakeClient
+) -> None:
+    # The command runs its own event loop: run it in a thread beside ours.
+    status = await asyncio.to_thread(createsuperuser, monkeypatch, "root", PASSWORD)
+    assert status == 0
+    client = await make_client()
+
+    response = await log_in(client, "root")
+
+    assert response.status == 303
+    assert '<span class="who">root (staff)</span>' in await (await client.get("/")).text()
+
+
+def test_createsuperuser_refuses_a_taken_username(
+    monkeypatch: pytest.MonkeyPatch, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert createsuperuser(monkeypatch, "root", PASSWORD) == 0
+    capsys.readouterr()
+
+    status = createsuperuser(monkeypatch, "root", "another long password")
+
+    assert status == 1
+    assert "a user named 'root' already exists" in capsys.readouterr().err
+
+
+def test_createsuperuser_refuses_a_short_password(
+    monkeypatch: pytest.MonkeyPatch, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = createsuperuser(monkeypatch, "root", "short")
+
+    assert status == 1
+    assert "password must be at least 8 characters" in capsys.readouterr().err
+    assert stored_user(cli_env, "root") is None
+
+
+def test_createsuperuser_without_a_terminal_asks_for_password_stdin(
+    monkeypatch: pytest.MonkeyPatch, cli_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+
+    status = cli.main(["createsuperuser", "--username", "root"])
+
+    assert status == 1
+    assert "--password-stdin" in capsys.readouterr().err

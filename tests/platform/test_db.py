@@ -1,0 +1,233 @@
+"""The database layer: the embedded server, migrations and the schema guard at start-up."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg2
+import pytest
+from aiohttp import web
+from alembic import command
+from psycopg2 import sql
+
+from portal.main import INSTALLED_APPS, create_app
+from portal.platform import embedded
+from portal.platform.errors import ConfigurationError
+from portal.platform.migrations import alembic_config, expected_heads, upgrade
+from portal.settings import Settings
+from tests.conftest import TEST_SECRET, MakeClient
+
+
+def query(url: str, statement: str) -> list[tuple[object, ...]]:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+            return list(cur.fetchall())
+    finally:
+        conn.close()
+
+
+def public_tables(url: str) -> set[str]:
+    rows = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {str(row[0]) for row in rows}
+
+
+def revisions(url: str) -> set[str]:
+    return {str(row[0]) for row in query(url, "SELECT version_num FROM alembic_version")}
+
+
+@pytest.fixture
+def fresh_database(database_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the session's server; dropped afterwards."""
+    name = f"portal_fresh_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(database_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        yield urlsplit(database_url)._replace(path=f"/{name}").geturl()
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    finally:
+        admin.close()
+
+
+def site_settings(url: str, data_dir: Path) -> Settings:
+    return Settings(database_url=url, data_dir=data_dir, secret_key=TEST_SECRET)
+
+
+async def start_site(app: web.Application) -> web.AppRunner:
+    runner = web.AppRunner(app)
+    await runner.setup()
+    return runner
+
+
+# Migrations
+
+
+def test_upgrade_creates_every_table_in_an_empty_database(fresh_database: str) -> None:
+    upgrade(fresh_database, INSTALLED_APPS)
+
+    assert {"alembic_version", "users", "question", "choice"} <= public_tables(fresh_database)
+
+
+def test_upgrade_brings_every_branch_to_its_head(fresh_database: str) -> None:
+    upgrade(fresh_database, INSTALLED_APPS)
+
+    assert revisions(fresh_database) == expected_heads(INSTALLED_APPS)
+    assert expected_heads(INSTALLED_APPS) == {"platform_0001", "polls_0001"}
+
+
+def test_upgrade_twice_changes_nothing(fresh_database: str) -> None:
+    upgrade(fresh_database, INSTALLED_APPS)
+    tables = public_tables(fresh_database)
+
+    upgrade(fresh_database, INSTALLED_APPS)
+
+    assert public_tables(fresh_database) == tables
+    assert revisions(fresh_database) == expected_heads(INSTALLED_APPS)
+
+
+# The schema guard
+
+
+async def test_site_refuses_to_start_on_an_empty_database(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    runner = web.AppRunner(create_app(site_settings(fresh_database, tmp_path)))
+    try:
+        with pytest.raises(ConfigurationError, match=r"not up to date.*python -m portal migrate"):
+            await runner.setup()
+    finally:
+        await runner.cleanup()
+
+
+async def test_site_refuses_a_schema_missing_one_branch(
+    fresh_database: str, tmp_path: Path
+) -> None:
+    command.upgrade(alembic_config(fresh_database, INSTALLED_APPS), "platform@head")
+    runner = web.AppRunner(create_app(site_settings(fresh_database, tmp_path)))
+    try:
+        with pytest.raises(ConfigurationError, match=r"missing: polls_0001"):
+            await runner.setup()
+    finally:
+        await runner.cleanup()
+
+
+async def test_site_starts_once_migrated(fresh_database: str, tmp_path: Path) -> None:
+    upgrade(fresh_database, INSTALLED_APPS)
+    runner = await start_site(create_app(site_settings(fresh_database, tmp_path)))
+
+    await runner.cleanup()
+
+
+async def test_site_refuses_an_unreachable_database(tmp_path: Path) -> None:
+    unreachable = "postgresql://portal@127.0.0.1:1/portal?connect_timeout=2"
+    runner = web.AppRunner(create_app(site_settings(unreachable, tmp_path)))
+    try:
+        with pytest.raises(ConfigurationError, match="cannot connect to the database"):
+            await runner.setup()
+    finally:
+        await runner.cleanup()
+
+
+# The embedded server
+
+
+@pytest.fixture(scope="module")
+def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data folder with a running embedded server and a migrated ``portal`` database."""
+    # A short path: the server's Unix socket lives inside it.
+    data_dir = tmp_path_factory.mktemp("emb")
+    upgrade(embedded.start(data_dir), INSTALLED_APPS)
+    try:
+        yield data_dir
+    finally:
+        embedded.stop(data_dir)
+
+
+def test_embedded_start_serves_the_portal_database(embedded_dir: Path) -> None:
+    url = embedded.start(embedded_dir)
+
+    assert query(url, "SELECT current_database()") == [(embedded.DATABASE_NAME,)]
+    assert (embedded_dir / "postgres" / "PG_VERSION").exists()
+
+
+def test_embedded_start_again_attaches_to_the_same_server(embedded_dir: Path) -> None:
+    url = embedded.start(embedded_dir)
+    query(url, "CREATE TABLE IF NOT EXISTS attach_probe (id int); SELECT 1")
+
+    again = embedded.start(embedded_dir)
+
+    assert again == url
+    assert "attach_probe" in public_tables(again)
+
+
+def test_embedded_start_creates_another_named_database(embedded_dir: Path) -> None:
+    url = embedded.start(embedded_dir, "portal_other")
+
+    assert query(url, "SELECT current_database()") == [("portal_other",)]
+
+
+async def test_site_without_a_database_url_uses_the_embedded_server(
+    embedded_dir: Path, make_client: MakeClient
+) -> None:
+    client = await make_client(
+        Settings(database_url=None, data_dir=embedded_dir, secret_key=TEST_SECRET)
+    )
+
+    response = await client.get("/readyz")
+
+    assert response.status == 200
+
+
+@pytest.fixture
+def stoppable_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data folder with its own running embedded server, which the test may stop."""
+    data_dir = tmp_path_factory.mktemp("stop")
+    upgrade(embedded.start(data_dir), INSTALLED_APPS)
+    try:
+        yield data_dir
+    finally:
+        embedded.stop(data_dir)
+
+
+def test_embedded_stop_shuts_the_server_down(stoppable_dir: Path) -> None:
+    url = embedded.start(stoppable_dir)
+
+    assert embedded.stop(stoppable_dir) is True
+
+    with pytest.raises(psycopg2.OperationalError):
+        psycopg2.connect(url)
+    assert embedded.stop(stoppable_dir) is False
+
+
+async def test_readyz_is_503_once_the_database_stops(
+    stoppable_dir: Path, make_client: MakeClient
+) -> None:
+    url = embedded.start(stoppable_dir)
+    client = await make_client(site_settings(url, stoppable_dir))
+    assert (await client.get("/readyz")).status == 200
+
+    embedded.stop(stoppable_dir)
+    response = await client.get("/readyz")
+
+    assert response.status == 503
+    assert await response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+async def test_healthz_stays_ok_when_the_database_stops(
+    stoppable_dir: Path, make_client: MakeClient
+) -> None:
+    url = embedded.start(stoppable_dir)
+    client = await make_client(site_settings(url, stoppable_dir))
+
+    embedded.stop(stoppable_dir)
+    response = await client.get("/healthz")
+
+    assert response.status == 200
