@@ -1,4 +1,4 @@
-"""The command line: ``python -m portal run|migrate|seed|createsuperuser|check|db``.
+"""The command line: ``python -m portal run|migrate|seed|createsuperuser|token|check|db``.
 
 Every command reads the same settings as the server: defaults, the YAML file
 given with ``--config`` (or ``PORTAL_CONFIG``), then ``PORTAL_*`` variables.
@@ -111,6 +111,41 @@ def cmd_createsuperuser(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_token(args: argparse.Namespace) -> int:
+    from portal.platform.auth import tokens
+    from portal.platform.auth.users import get_user_by_username
+    from portal.platform.db import connect
+    from portal.platform.errors import NotFound
+
+    async def run() -> None:
+        async with connect(_database_url(_settings(args))) as conn:
+            if args.action == "revoke":
+                token = await tokens.revoke_token(conn, args.target)
+                print(f"Token {token.id} ({token.name!r}) is revoked.")
+                return
+            user = await get_user_by_username(conn, args.target)
+            if args.action == "list":
+                for token in await tokens.list_tokens(conn, user.id):
+                    state = "revoked" if token.revoked_at else "active"
+                    used = token.last_used_at.isoformat() if token.last_used_at else "never"
+                    print(
+                        f"{token.id}\t{token.name}\t{state}\tcreated {token.created_at:%Y-%m-%d}"
+                        f"\tlast used {used}"
+                    )
+                return
+            if not user.is_active:
+                raise CommandError(f"user {user.username!r} is inactive")
+            token, secret = await tokens.create_token(conn, user.id, args.name)
+            print(f"Token {token.id} ({token.name!r}) for {user.username}; it is shown only once:")
+            print(secret)
+
+    try:
+        asyncio.run(run())
+    except NotFound as exc:
+        raise CommandError(str(exc)) from exc
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from portal.platform.checks import deploy_problems
 
@@ -159,6 +194,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    token = add("token", cmd_token, "create, list or revoke API tokens")
+    token_sub = token.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create_token = token_sub.add_parser(
+        "create", parents=[common], help="a new token for USERNAME, printed once on the last line"
+    )
+    create_token.add_argument("target", metavar="USERNAME")
+    create_token.add_argument("--name", default="cli", help="a label for the token")
+    list_tokens = token_sub.add_parser("list", parents=[common], help="the tokens of USERNAME")
+    list_tokens.add_argument("target", metavar="USERNAME")
+    revoke = token_sub.add_parser("revoke", parents=[common], help="revoke the token with ID")
+    revoke.add_argument("target", metavar="ID", type=int)
     add("check", cmd_check, "report unsafe deploy settings; exits 1 if any")
     db = add("db", cmd_db_stop, "manage the embedded PostgreSQL")
     db.add_argument("action", choices=["stop"])

@@ -28,6 +28,8 @@ __all__ = [
 #: Where each mountable app lives unless the ``apps:`` setting moves it.
 DEFAULT_PREFIXES: Mapping[str, str] = {
     "polls": "/polls/",
+    "todos": "/todos/",
+    "api": "/api/",
 }
 
 _MIN_SECRET_LENGTH = 32
@@ -55,10 +57,18 @@ class Settings:
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"
+    #: The largest JSON body the API reads, in bytes; larger ones get 413.
+    api_body_limit: int = 1024 * 1024
 
     def prefix(self, app_name: str) -> str:
-        """The mount prefix of *app_name*, with a leading and trailing slash."""
-        return self.apps[app_name]
+        """The mount prefix of *app_name*, with a leading and trailing slash.
+
+        An app that ``apps`` does not name stays at its default prefix, as in
+        the YAML file (``apps`` may be given partially, e.g. by ``replace``).
+        """
+        if app_name in self.apps:
+            return self.apps[app_name]
+        return DEFAULT_PREFIXES[app_name]
 
     @property
     def embedded_database(self) -> bool:
@@ -66,7 +76,13 @@ class Settings:
         return self.database_url is None
 
     def with_overrides(self, **changes: Any) -> Settings:
-        """A validated copy with *changes* applied (tests and the CLI use this)."""
+        """A validated copy with *changes* applied (tests and the CLI use this).
+
+        ``apps`` is read as in the YAML file: the apps it names move, the
+        others stay at their default prefixes.
+        """
+        if "apps" in changes:
+            changes = {**changes, "apps": _coerce_apps(changes["apps"])}
         settings = _validate(dataclasses.replace(self, **changes))
         if self.secret_key is not None:
             _require_secret(settings)
@@ -221,6 +237,8 @@ def _validate(settings: Settings) -> Settings:
             f"setting 'log_level' must be one of {', '.join(_LOG_LEVELS)}, "
             f"not {settings.log_level!r}"
         )
+    if settings.api_body_limit < 1:
+        raise SettingsError("setting 'api_body_limit' must be a positive number of bytes")
     if settings.db_pool_min < 0 or settings.db_pool_max < max(1, settings.db_pool_min):
         raise SettingsError("settings 'db_pool_min'/'db_pool_max' must satisfy 0 <= min <= max")
     prefixes = list(settings.apps.values())

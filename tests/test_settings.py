@@ -26,7 +26,11 @@ def test_defaults_serve_development_without_a_database_url() -> None:
     assert settings.embedded_database is True
     assert settings.data_dir == Path(".data")
     assert settings.secret_key is None
-    assert dict(settings.apps) == dict(DEFAULT_PREFIXES) == {"polls": "/polls/"}
+    assert (
+        dict(settings.apps)
+        == dict(DEFAULT_PREFIXES)
+        == {"polls": "/polls/", "todos": "/todos/", "api": "/api/"}
+    )
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.session_cookie_secure is False
 

@@ -14,25 +14,16 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from portal.platform.api.problems import problem_response
 from portal.platform.keys import settings_key
 from portal.platform.policy import policy_for
 from portal.platform.templating import render
 
-__all__ = ["error_middleware", "problem_response"]
+__all__ = ["error_middleware"]
 
 log = logging.getLogger(__name__)
 
 _KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
-
-
-def problem_response(status: int, title: str, detail: str | None = None) -> web.Response:
-    """An RFC 9457 problem document."""
-    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    response = web.json_response(body, status=status)
-    response.content_type = "application/problem+json"
-    return response
 
 
 async def _error_page(request: web.Request, status: int, title: str, detail: str) -> web.Response:
@@ -74,7 +65,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.exception("unhandled error in %s %s", request.method, request.path)
         status, title, detail, headers = 500, "Internal Server Error", "", {}
     if policy_for(request).errors == "problem":
-        response = problem_response(status, title, detail or None)
+        response = problem_response(status, detail, title=title)
     else:
         response = await _error_page(request, status, title, detail)
     response.headers.update(headers)

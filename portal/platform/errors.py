@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "Conflict", "NotFound", "PortalError"]
+__all__ = ["ConfigurationError", "Conflict", "Invalid", "NotFound", "PortalError"]
 
 
 class PortalError(Exception):
@@ -18,4 +18,19 @@ class NotFound(PortalError):
 
 
 class Conflict(PortalError):
-    """The change would break a uniqueness or integrity rule."""
+    """The change would break a uniqueness or integrity rule.
+
+    *field* names the input at fault, when one is (a duplicate ``name``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Invalid(PortalError):
+    """A value the data layer refuses; *field* names it when one input is at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

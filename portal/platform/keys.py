@@ -14,11 +14,13 @@ from aiohttp.helpers import ChainMapProxy
 from portal.settings import Settings
 
 if TYPE_CHECKING:
+    from portal.platform.api.endpoints import Endpoint
     from portal.platform.auth.users import User
     from portal.platform.policy import Policy
     from portal.platform.registry import Mounts
 
 __all__ = [
+    "api_endpoints_key",
     "config_of",
     "database_url_key",
     "db_key",
@@ -28,6 +30,9 @@ __all__ = [
     "settings_key",
     "user_key",
 ]
+
+#: The endpoints an API app was built from (its router and its OpenAPI document).
+api_endpoints_key: web.AppKey[tuple[Endpoint, ...]] = web.AppKey("api_endpoints_key")
 
 #: The settings the root was built with.
 settings_key = web.AppKey("settings_key", Settings)

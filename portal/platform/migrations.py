@@ -47,11 +47,16 @@ def expected_heads(specs: Iterable[AppSpec]) -> set[str]:
 
 
 def schema_problem(current: Sequence[Any], expected: set[str]) -> str | None:
-    """Why a database at revisions *current* cannot serve this code, or None."""
+    """Why a database at revisions *current* cannot serve this code, or None.
+
+    Revisions of branches this code does not mount (another site's apps on a
+    shared database) are no reason to refuse; a branch behind, or ahead of
+    what this code knows, is.
+    """
     have = {str(rev) for rev in current}
-    if have == expected:
+    if expected <= have:
         return None
-    missing = ", ".join(sorted(expected - have)) or "none"
+    missing = ", ".join(sorted(expected - have))
     return (
         "the database schema is not up to date "
         f"(database at: {', '.join(sorted(have)) or 'empty'}; missing: {missing}); "

@@ -112,7 +112,11 @@ def test_missing_url_part_is_an_error(mounts: Mounts) -> None:
 
 
 def test_mounts_list_the_mounted_apps_in_order(mounts: Mounts) -> None:
-    assert [(m.spec.name, m.prefix) for m in mounts] == [("polls", "/polls/")]
+    assert [(m.spec.name, m.prefix) for m in mounts] == [
+        ("polls", "/polls/"),
+        ("todos", "/todos/"),
+        ("api", "/api/"),
+    ]
     assert "polls" in mounts
     assert "blog" not in mounts
 

@@ -16,11 +16,17 @@ __all__ = [
     "Choice",
     "ChoiceNotInQuestion",
     "Question",
+    "add_choice",
     "count_questions",
     "create_question",
+    "delete_question",
+    "get_choice",
     "get_choices",
     "get_question",
     "latest_questions",
+    "list_choices",
+    "list_questions",
+    "update_question",
     "vote",
 ]
 
@@ -77,6 +83,84 @@ async def get_question(conn: Any, question_id: int) -> Question:
     if row is None:
         raise NotFound(f"no question with id {question_id}")
     return _question(row)
+
+
+async def list_questions(
+    conn: Any, *, after_id: int | None = None, limit: int | None = None
+) -> list[Question]:
+    """Every question by id (published or not), from after *after_id*: a stable keyset page."""
+    query = sa.select(question).order_by(question.c.id)
+    if after_id is not None:
+        query = query.where(question.c.id > after_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_question(row) async for row in await conn.execute(query)]
+
+
+async def update_question(
+    conn: Any,
+    question_id: int,
+    *,
+    question_text: str | None = None,
+    pub_date: dt.datetime | None = None,
+) -> Question:
+    """Change the given fields of a question; :class:`NotFound` when there is none."""
+    values: dict[str, Any] = {}
+    if question_text is not None:
+        values["question_text"] = question_text
+    if pub_date is not None:
+        values["pub_date"] = pub_date
+    if not values:
+        return await get_question(conn, question_id)
+    query = (
+        question.update()
+        .where(question.c.id == question_id)
+        .values(**values)
+        .returning(*question.c)
+    )
+    row = await (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"no question with id {question_id}")
+    return _question(row)
+
+
+async def delete_question(conn: Any, question_id: int) -> None:
+    """Delete a question and (by the foreign key's cascade) its choices."""
+    result = await conn.execute(question.delete().where(question.c.id == question_id))
+    if result.rowcount == 0:
+        raise NotFound(f"no question with id {question_id}")
+
+
+async def list_choices(
+    conn: Any, question_id: int, *, after_id: int | None = None, limit: int | None = None
+) -> list[Choice]:
+    """A question's choices by id, from after *after_id*: a stable keyset page."""
+    query = sa.select(choice).where(choice.c.question_id == question_id).order_by(choice.c.id)
+    if after_id is not None:
+        query = query.where(choice.c.id > after_id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_choice(row) async for row in await conn.execute(query)]
+
+
+async def get_choice(conn: Any, question_id: int, choice_id: int) -> Choice:
+    """Choice *choice_id* of *question_id*; :class:`NotFound` otherwise."""
+    query = sa.select(choice).where(choice.c.id == choice_id, choice.c.question_id == question_id)
+    row = await (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"question {question_id} has no choice {choice_id}")
+    return _choice(row)
+
+
+async def add_choice(conn: Any, question_id: int, choice_text: str) -> Choice:
+    """Add a choice to a question; :class:`NotFound` when there is no such question."""
+    await get_question(conn, question_id)
+    query = (
+        choice.insert()
+        .values(question_id=question_id, choice_text=choice_text)
+        .returning(*choice.c)
+    )
+    return _choice(await (await conn.execute(query)).first())
 
 
 async def get_choices(conn: Any, question_id: int) -> list[Choice]:

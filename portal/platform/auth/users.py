@@ -20,6 +20,8 @@ __all__ = [
     "get_user_by_username",
     "password_hash_of",
     "touch_last_login",
+    "user_columns",
+    "user_from_row",
 ]
 
 
@@ -37,35 +39,37 @@ class User:
     is_active: bool
 
 
-_columns = (users.c.id, users.c.username, users.c.is_staff, users.c.is_active)
+#: The columns a :class:`User` is built from.
+user_columns = (users.c.id, users.c.username, users.c.is_staff, users.c.is_active)
 
 
-def _user(row: Any) -> User:
+def user_from_row(row: Any) -> User:
+    """A :class:`User` from a row holding :data:`user_columns`."""
     return User(id=row.id, username=row.username, is_staff=row.is_staff, is_active=row.is_active)
 
 
 async def get_user(conn: Any, user_id: int) -> User:
     """The user with *user_id*; :class:`NotFound` when there is none."""
-    row = await (await conn.execute(sa.select(*_columns).where(users.c.id == user_id))).first()
+    row = await (await conn.execute(sa.select(*user_columns).where(users.c.id == user_id))).first()
     if row is None:
         raise NotFound(f"no user with id {user_id}")
-    return _user(row)
+    return user_from_row(row)
 
 
 async def get_user_by_username(conn: Any, username: str) -> User:
     """The user named *username*; :class:`NotFound` when there is none."""
-    query = sa.select(*_columns).where(users.c.username == username)
+    query = sa.select(*user_columns).where(users.c.username == username)
     row = await (await conn.execute(query)).first()
     if row is None:
         raise NotFound(f"no user named {username!r}")
-    return _user(row)
+    return user_from_row(row)
 
 
 async def password_hash_of(conn: Any, username: str) -> tuple[User, str] | None:
     """The user named *username* and their hash, for checking a login."""
-    query = sa.select(*_columns, users.c.password_hash).where(users.c.username == username)
+    query = sa.select(*user_columns, users.c.password_hash).where(users.c.username == username)
     row = await (await conn.execute(query)).first()
-    return None if row is None else (_user(row), row.password_hash)
+    return None if row is None else (user_from_row(row), row.password_hash)
 
 
 def validate_credentials(username: str, password: str) -> None:
@@ -83,13 +87,13 @@ async def create_user(conn: Any, username: str, password: str, *, is_staff: bool
     query = (
         users.insert()
         .values(username=username, password_hash=password_hash, is_staff=is_staff)
-        .returning(*_columns)
+        .returning(*user_columns)
     )
     try:
         row = await (await conn.execute(query)).first()
     except psycopg2.errors.UniqueViolation as exc:
         raise Conflict(f"a user named {username!r} already exists") from exc
-    return _user(row)
+    return user_from_row(row)
 
 
 async def touch_last_login(conn: Any, user_id: int) -> None:

@@ -1,0 +1,160 @@
+"""What the API accepts and answers, as pydantic models.
+
+The same models validate requests, serialise responses and generate the
+OpenAPI document's schemas.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StringConstraints,
+)
+
+from portal.apps.polls.tables import choice, question
+from portal.apps.todos.queries import NAME_MAX_LENGTH
+
+__all__ = [
+    "ApiIndex",
+    "ChoiceCreate",
+    "ChoiceOut",
+    "QuestionCreate",
+    "QuestionDetail",
+    "QuestionOut",
+    "QuestionPatch",
+    "TodoCreate",
+    "TodoOut",
+    "TodoPatch",
+    "VoteOut",
+]
+
+
+def text(max_length: int) -> object:
+    """A string with something besides whitespace in it and no NUL (PostgreSQL refuses NUL).
+
+    ``\\x1c``-``\\x1f`` are listed because Python's ``str.strip()`` removes
+    them while the regex engine's ``\\s`` does not.
+    """
+    return StringConstraints(
+        strict=True,
+        min_length=1,
+        max_length=max_length,
+        pattern=r"^[^\x00]*[^\x00\s\x1c-\x1f][^\x00]*$",
+    )
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise ValueError("the date is out of range") from None
+
+
+#: A point in time; one without an offset is taken as UTC.
+Timestamp = Annotated[
+    dt.datetime,
+    # Strict: a JSON number is not a date, whatever epoch it might count from.
+    Strict(),
+    AfterValidator(_utc),
+    Field(description="RFC 3339 date-time; without an offset it is taken as UTC."),
+]
+
+_QUESTION_MAX = question.c.question_text.type.length
+_CHOICE_MAX = choice.c.choice_text.type.length
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiIndex(BaseModel):
+    """Where each resource lives."""
+
+    todos: str
+    questions: str
+    openapi: str
+
+
+class TodoOut(BaseModel):
+    """A todo."""
+
+    id: int
+    name: str
+    finished: bool
+    url: str
+
+
+class TodoCreate(_Input):
+    """A new todo."""
+
+    name: Annotated[str, text(NAME_MAX_LENGTH)]
+    finished: StrictBool = False
+
+
+class TodoPatch(_Input):
+    """The change to a todo: whether it is finished."""
+
+    finished: StrictBool
+
+
+class ChoiceOut(BaseModel):
+    """A choice with its vote count."""
+
+    id: int
+    question_id: int
+    choice_text: str
+    votes: int
+    vote_url: str
+
+
+class ChoiceCreate(_Input):
+    """A new choice of a question."""
+
+    choice_text: Annotated[str, text(_CHOICE_MAX)]
+
+
+class QuestionOut(BaseModel):
+    """A question, without its choices."""
+
+    id: int
+    question_text: str
+    pub_date: dt.datetime
+    url: str
+    choices_url: str
+
+
+class QuestionDetail(QuestionOut):
+    """A question with its choices."""
+
+    choices: list[ChoiceOut]
+
+
+class QuestionCreate(_Input):
+    """A new question and its choices."""
+
+    question_text: Annotated[str, text(_QUESTION_MAX)]
+    pub_date: Timestamp | None = Field(None, description="Defaults to now.")
+    choices: list[ChoiceCreate] = Field(default_factory=list, max_length=100)
+
+
+class QuestionPatch(_Input):
+    """The fields of a question to change; absent or null ones stay as they are."""
+
+    question_text: Annotated[str, text(_QUESTION_MAX)] | None = None
+    pub_date: Timestamp | None = None
+
+
+class VoteOut(BaseModel):
+    """The choice voted for, with its new count."""
+
+    id: int
+    question_id: int
+    votes: int

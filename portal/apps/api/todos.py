@@ -1,0 +1,115 @@
+"""``/api/todos/``: the todo tutorial's contract over the todos app's queries."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from portal.apps.api.schemas import TodoCreate, TodoOut, TodoPatch
+from portal.apps.todos import queries
+from portal.platform.api.endpoints import Call, Endpoint, json_response
+from portal.platform.api.pagination import Page, PageQuery, page_of
+
+__all__ = ["ENDPOINTS"]
+
+
+def _out(call: Call, todo: queries.Todo) -> TodoOut:
+    return TodoOut(
+        id=todo.id,
+        name=todo.name,
+        finished=todo.finished,
+        url=call.url("todos.item", todo_id=todo.id),
+    )
+
+
+async def list_todos(call: Call) -> web.Response:
+    query: PageQuery = call.query
+    async with call.db() as conn:
+        rows = await queries.list_todos(conn, after_id=query.after, limit=query.limit + 1)
+    page = page_of(
+        rows,
+        query,
+        item=lambda todo: _out(call, todo),
+        row_id=lambda todo: todo.id,
+        next_url=lambda q: call.url("todos", query=q),
+    )
+    return json_response(page)
+
+
+async def create_todo(call: Call) -> web.Response:
+    body: TodoCreate = call.body
+    async with call.db() as conn:
+        todo = await queries.create_todo(conn, body.name, body.finished)
+    out = _out(call, todo)
+    return json_response(out, status=201, headers={"Location": out.url})
+
+
+async def get_todo(call: Call) -> web.Response:
+    async with call.db() as conn:
+        todo = await queries.get_todo(conn, call.params["todo_id"])
+    return json_response(_out(call, todo))
+
+
+async def update_todo(call: Call) -> web.Response:
+    body: TodoPatch = call.body
+    async with call.db() as conn:
+        await queries.set_finished(conn, call.params["todo_id"], body.finished)
+    return web.Response(status=204)
+
+
+async def delete_todo(call: Call) -> web.Response:
+    async with call.db() as conn:
+        await queries.delete_todo(conn, call.params["todo_id"])
+    return web.Response(status=204)
+
+
+ENDPOINTS = (
+    Endpoint(
+        "GET",
+        "/todos/",
+        "todos",
+        list_todos,
+        "List todos",
+        "todos",
+        query=PageQuery,
+        response=Page[TodoOut],
+    ),
+    Endpoint(
+        "POST",
+        "/todos/",
+        "todos",
+        create_todo,
+        "Create a todo",
+        "todos",
+        status=201,
+        body=TodoCreate,
+        response=TodoOut,
+        access="user",
+        location=True,
+        errors=(409,),
+        description="A duplicate name is 409; an empty one 422.",
+    ),
+    Endpoint(
+        "GET", "/todos/{todo_id}", "todos.item", get_todo, "Get a todo", "todos", response=TodoOut
+    ),
+    Endpoint(
+        "PATCH",
+        "/todos/{todo_id}",
+        "todos.item",
+        update_todo,
+        "Mark a todo finished or not",
+        "todos",
+        status=204,
+        body=TodoPatch,
+        access="user",
+    ),
+    Endpoint(
+        "DELETE",
+        "/todos/{todo_id}",
+        "todos.item",
+        delete_todo,
+        "Delete a todo",
+        "todos",
+        status=204,
+        access="user",
+    ),
+)

@@ -1,0 +1,38 @@
+"""The API's own documents: its index and its OpenAPI description."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from portal.apps.api.schemas import ApiIndex
+from portal.platform.api.endpoints import Call, Endpoint, json_response
+from portal.platform.api.openapi import openapi_document
+from portal.platform.keys import api_endpoints_key
+
+__all__ = ["index", "openapi"]
+
+_DESCRIPTION = (
+    "Reads are open; writes need `Authorization: Bearer <token>` "
+    "(`python -m portal token create USERNAME`). Errors are RFC 9457 "
+    "`application/problem+json`. Lists are keyset-paginated: follow `next`."
+)
+
+
+async def index(call: Call) -> web.Response:
+    return json_response(
+        ApiIndex(
+            todos=call.url("todos"), questions=call.url("questions"), openapi=call.url("openapi")
+        )
+    )
+
+
+async def openapi(call: Call) -> web.Response:
+    endpoints: tuple[Endpoint, ...] = call.request.app[api_endpoints_key]
+    document = openapi_document(
+        endpoints,
+        prefix=call.url("index"),
+        title="portal API",
+        version="1",
+        description=_DESCRIPTION,
+    )
+    return web.json_response(document)

@@ -1,0 +1,207 @@
+"""Endpoints as data, and the one wrapper that validates and authenticates them all."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import hdrs, web
+from pydantic import BaseModel, ValidationError
+
+from portal.platform.api.pagination import MAX_ID
+from portal.platform.api.problems import FieldError, problem_response
+from portal.platform.auth.tokens import authenticate_token
+from portal.platform.auth.users import User
+from portal.platform.errors import Conflict, Invalid, NotFound
+from portal.platform.keys import api_endpoints_key, db_key, settings_key
+from portal.platform.urls import url_for
+
+__all__ = ["Access", "Call", "Endpoint", "install", "json_response"]
+
+#: Who may call an endpoint: anyone, any token holder, or a staff user's token.
+Access = Literal["public", "user", "staff"]
+
+Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
+
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+_JSON_TYPES = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One operation: what it accepts, what it answers, who may call it."""
+
+    method: str
+    #: Relative to the API's prefix, OpenAPI style: ``/todos/{todo_id}``. Every
+    #: path parameter is a positive integer id.
+    path: str
+    #: The route name (shared by the operations on one URL): ``todos.item``.
+    name: str
+    handler: Handler
+    summary: str
+    tag: str
+    status: int = 200
+    #: The success body's model; None for a response without a body (204).
+    response: Any = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    access: Access = "public"
+    #: The success response points at a new resource with ``Location``.
+    location: bool = False
+    #: Further statuses the handler may answer with (409 for a duplicate).
+    errors: tuple[int, ...] = ()
+    description: str = ""
+
+    @property
+    def path_params(self) -> list[str]:
+        return _PATH_PARAM.findall(self.path)
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+
+@dataclass(slots=True)
+class Call:
+    """What a handler gets: the request, and its inputs already validated."""
+
+    request: web.Request
+    params: dict[str, int]
+    body: Any = None
+    query: Any = None
+    user: User | None = None
+    app_name: str = field(default="api")
+
+    def db(self) -> AbstractAsyncContextManager[Any]:
+        """A connection from the shared engine (``async with call.db() as conn``)."""
+        cm: AbstractAsyncContextManager[Any] = self.request.config_dict[db_key].acquire()
+        return cm
+
+    def url(self, name: str, *, query: Mapping[str, int] | None = None, **parts: int) -> str:
+        """The path of this API's route *name* (``todos.item``), following the prefix."""
+        return str(url_for(self.request, f"{self.app_name}:{name}", query=query, **parts))
+
+
+def json_response(
+    data: BaseModel, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """*data* serialised by its model (fast, and exactly what the schema says)."""
+    return web.Response(
+        body=data.model_dump_json().encode(),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _field_errors(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[FieldError]:
+    return [
+        FieldError(
+            field=".".join(str(part) for part in (*prefix, *error["loc"])) or "body",
+            message=error["msg"],
+        )
+        for error in exc.errors(include_url=False)
+    ]
+
+
+def _unauthorized(detail: str, error: str | None = None) -> web.Response:
+    challenge = 'Bearer realm="api"' + (f', error="{error}"' if error else "")
+    return problem_response(401, detail, headers={hdrs.WWW_AUTHENTICATE: challenge})
+
+
+async def _authenticate(request: web.Request) -> User | web.Response:
+    header = request.headers.get(hdrs.AUTHORIZATION, "")
+    scheme, _, secret = header.partition(" ")
+    if not header:
+        return _unauthorized("This operation needs an API token: Authorization: Bearer <token>.")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return _unauthorized(
+            "Use the Bearer scheme: Authorization: Bearer <token>.", "invalid_request"
+        )
+    async with request.config_dict[db_key].acquire() as conn:
+        user = await authenticate_token(conn, secret.strip())
+    if user is None:
+        return _unauthorized(
+            "The token is unknown, revoked, or its user is inactive.", "invalid_token"
+        )
+    return user
+
+
+async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel | web.Response:
+    # No Content-Type at all is taken as JSON; any other type is refused.
+    if hdrs.CONTENT_TYPE in request.headers and not _JSON_TYPES.match(request.content_type):
+        return problem_response(415, "Send the body as application/json.")
+    limit = request.config_dict[settings_key].api_body_limit
+    if request.content_length is not None and request.content_length > limit:
+        return problem_response(413, f"The body is larger than {limit} bytes.")
+    # Read at most one byte past the limit: a body that lies about (or omits)
+    # its length is still cut off without being buffered whole. readexactly,
+    # not read: read(n) returns whatever has arrived so far, maybe one chunk.
+    try:
+        await request.content.readexactly(limit + 1)
+    except asyncio.IncompleteReadError as exc:
+        raw = exc.partial
+    else:
+        return problem_response(413, f"The body is larger than {limit} bytes.")
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            return problem_response(400, "The body is not valid JSON.")
+        return problem_response(422, "The body is not valid.", errors=_field_errors(exc))
+
+
+def _wrap(
+    endpoint: Endpoint, app_name: str
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        params = {name: int(request.match_info[name]) for name in endpoint.path_params}
+        if any(value > MAX_ID for value in params.values()):
+            return problem_response(404, "There is no such resource.")
+        call = Call(request=request, params=params, app_name=app_name)
+        if endpoint.access != "public":
+            user = await _authenticate(request)
+            if isinstance(user, web.Response):
+                return user
+            if endpoint.access == "staff" and not user.is_staff:
+                return problem_response(403, "This operation is for staff users only.")
+            call.user = user
+        if endpoint.query is not None:
+            try:
+                call.query = endpoint.query.model_validate(dict(request.query))
+            except ValidationError as exc:
+                return problem_response(
+                    422, "The query string is not valid.", errors=_field_errors(exc)
+                )
+        if endpoint.body is not None:
+            body = await _read_body(request, endpoint.body)
+            if isinstance(body, web.Response):
+                return body
+            call.body = body
+        try:
+            return await endpoint.handler(call)
+        except NotFound as exc:
+            return problem_response(404, str(exc))
+        except Conflict as exc:
+            errors = [FieldError(field=exc.field, message=str(exc))] if exc.field else None
+            return problem_response(409, str(exc), errors=errors)
+        except Invalid as exc:
+            errors = [FieldError(field=exc.field, message=str(exc))] if exc.field else None
+            return problem_response(422, str(exc), errors=errors)
+
+    handle.__name__ = endpoint.operation_id
+    handle.__doc__ = endpoint.summary
+    return handle
+
+
+def install(app: web.Application, endpoints: Iterable[Endpoint], *, app_name: str = "api") -> None:
+    """Add every endpoint to *app*'s router; ids in paths match ASCII digits only."""
+    endpoints = tuple(endpoints)
+    app[api_endpoints_key] = endpoints
+    for endpoint in endpoints:
+        path = _PATH_PARAM.sub(r"{\1:[0-9]+}", endpoint.path)
+        app.router.add_route(endpoint.method, path, _wrap(endpoint, app_name), name=endpoint.name)

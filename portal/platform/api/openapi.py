@@ -1,0 +1,152 @@
+"""The OpenAPI 3.1 document, generated from the endpoint declarations themselves.
+
+Request and response schemas come from the same pydantic models the wrapper
+validates with and the handlers serialise with; paths come from the same
+records the router was built from, under the prefix the API is mounted at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from portal.platform.api.endpoints import Endpoint
+from portal.platform.api.pagination import MAX_ID
+from portal.platform.api.problems import PROBLEM_TYPE, Problem
+
+__all__ = ["openapi_document"]
+
+_REF = "#/components/schemas/{model}"
+
+_ERROR_TEXT = {
+    400: "The body is not valid JSON.",
+    401: "The token is missing, unknown or revoked, or its user is inactive.",
+    403: "The token's user may not do this.",
+    404: "There is no such resource.",
+    409: "The change conflicts with existing data.",
+    413: "The body is larger than the configured limit.",
+    415: "The body is not JSON.",
+    422: "The input is not valid; `errors` names each field at fault.",
+}
+
+
+def _error_statuses(endpoint: Endpoint) -> set[int]:
+    statuses = set(endpoint.errors)
+    if endpoint.body is not None:
+        statuses |= {400, 413, 415, 422}
+    if endpoint.query is not None:
+        statuses.add(422)
+    if endpoint.access != "public":
+        statuses.add(401)
+    if endpoint.access == "staff":
+        statuses.add(403)
+    if endpoint.path_params:
+        statuses.add(404)
+    return statuses
+
+
+def _models(endpoints: Sequence[Endpoint]) -> list[tuple[Any, JsonSchemaMode]]:
+    wanted: list[tuple[Any, JsonSchemaMode]] = [(Problem, "serialization")]
+    for endpoint in endpoints:
+        if endpoint.body is not None:
+            wanted.append((endpoint.body, "validation"))
+        if endpoint.response is not None:
+            wanted.append((endpoint.response, "serialization"))
+    return list(dict.fromkeys(wanted))
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(ref_template=_REF)
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": {k: v for k, v in prop.items() if k not in ("title", "description")},
+            **({"description": prop["description"]} if "description" in prop else {}),
+        }
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _operation(endpoint: Endpoint, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        }
+        for name in endpoint.path_params
+    ]
+    if endpoint.query is not None:
+        parameters += _query_parameters(endpoint.query)
+    success: dict[str, Any] = {"description": endpoint.summary}
+    if endpoint.response is not None:
+        schema = refs[(endpoint.response, "serialization")]
+        success["content"] = {"application/json": {"schema": schema}}
+    if endpoint.location:
+        success["headers"] = {
+            "Location": {
+                "description": "The URL of the new resource.",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+        }
+    problem = {PROBLEM_TYPE: {"schema": refs[(Problem, "serialization")]}}
+    responses: dict[str, Any] = {str(endpoint.status): success}
+    for status in sorted(_error_statuses(endpoint)):
+        error: dict[str, Any] = {"description": _ERROR_TEXT[status], "content": problem}
+        if status == 401:
+            error["headers"] = {
+                "WWW-Authenticate": {"required": True, "schema": {"type": "string"}}
+            }
+        responses[str(status)] = error
+    operation: dict[str, Any] = {
+        "operationId": endpoint.operation_id,
+        "summary": endpoint.summary,
+        "tags": [endpoint.tag],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if endpoint.description:
+        operation["description"] = endpoint.description
+    if endpoint.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(endpoint.body, "validation")]}},
+        }
+    if endpoint.access != "public":
+        operation["security"] = [{"bearerAuth": []}]
+    return operation
+
+
+def openapi_document(
+    endpoints: Iterable[Endpoint], *, prefix: str, title: str, version: str, description: str
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of *endpoints* mounted at *prefix* (``/api/``)."""
+    endpoints = list(endpoints)
+    refs, top = models_json_schema(_models(endpoints), ref_template=_REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        path = prefix.rstrip("/") + endpoint.path
+        paths.setdefault(path, {})[endpoint.method.lower()] = _operation(endpoint, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "paths": paths,
+        "components": {
+            "schemas": top.get("$defs", {}),
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `python -m portal token create USERNAME`.",
+                }
+            },
+        },
+    }
