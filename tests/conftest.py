@@ -58,7 +58,8 @@ def database_url() -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _truncate_all(url: str) -> None:
+def truncate_all(url: str) -> None:
+    """Empty every table but Alembic's, restarting the id sequences."""
     conn = psycopg2.connect(url)
     try:
         conn.autocommit = True
@@ -78,7 +79,7 @@ def _truncate_all(url: str) -> None:
 @pytest.fixture
 def clean_db(database_url: str) -> str:
     """The session's database, emptied of every row before this test."""
-    _truncate_all(database_url)
+    truncate_all(database_url)
     return database_url
 
 

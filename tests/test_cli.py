@@ -25,7 +25,7 @@ def run_portal(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m portal ARGS`` in a fresh interpreter with only *env* as settings."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    return subprocess.run(  # noqa: S603 - our own interpreter and arguments
+    return subprocess.run(
         [sys.executable, "-m", "portal", *args],
         env={**base, **env},
         cwd=cwd,
@@ -94,7 +94,7 @@ def test_bad_setting_stops_a_command_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("script", ["portal/__main__.py", "portal"])
 def test_running_inside_the_package_as_a_script_is_refused(script: str) -> None:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+    result = subprocess.run(
         [sys.executable, script, "check"],
         cwd=REPO,
         capture_output=True,

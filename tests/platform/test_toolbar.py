@@ -69,7 +69,7 @@ _BUILD = textwrap.dedent(
 @pytest.mark.parametrize(("debug", "imported"), [(False, "False"), (True, "True")])
 def test_toolbar_is_imported_only_with_debug_on(debug: bool, imported: str) -> None:
     # A fresh interpreter: this test process has imported the toolbar already.
-    result = subprocess.run(  # noqa: S603 - our own interpreter and script
+    result = subprocess.run(
         [sys.executable, "-c", _BUILD.format(debug=debug)],
         capture_output=True,
         text=True,

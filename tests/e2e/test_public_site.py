@@ -1,0 +1,56 @@
+"""A visitor and a logged-in user on the public pages, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import LiveServer, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def log_in(page: Page, base: str, username: str = "staff") -> None:
+    """Log in through the real form."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_a_visitor_votes_on_a_seeded_poll_and_sees_the_count(
+    page: Page, live_server: LiveServer
+) -> None:
+    live_server.cli("seed")
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Polls").first.click()
+    page.get_by_role("link", name="What's new?").click()
+    page.get_by_label("The sky").check()
+    page.get_by_role("button", name="Vote").click()
+
+    expect(page.locator(".flash")).to_contain_text("Your vote for “The sky” was counted.")
+    expect(page.locator("tr", has_text="The sky").locator(".votes")).to_have_text("1")
+    screenshot(page, "polls_results")
+
+
+def test_staff_logs_in_and_out(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server.url)
+    expect(page.locator(".flash")).to_contain_text("Welcome, staff.")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator(".flash")).to_have_text("You have logged out.")
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def test_a_logged_in_user_adds_and_finishes_a_todo(page: Page, live_server: LiveServer) -> None:
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/todos/")
+    page.fill("input[name=name]", "Write the end-to-end suite")
+    page.get_by_role("button", name="Add").click()
+    item = page.locator("li", has_text="Write the end-to-end suite")
+    expect(item).to_be_visible()
+    item.get_by_role("button", name="Mark finished").click()
+    expect(page.locator("li", has_text="Write the end-to-end suite")).to_contain_text("Finished")
+    screenshot(page, "todos")
