@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from portal.apps import api, polls, todos
+from portal.platform import admin
 from portal.platform.registry import AppSpec
 from portal.platform.root import build_root
 from portal.settings import Settings, load_settings
@@ -19,7 +20,7 @@ from portal.settings import Settings, load_settings
 __all__ = ["INSTALLED_APPS", "create_app", "get_app"]
 
 #: Every app portal mounts, in the order the home page lists them.
-INSTALLED_APPS: Sequence[AppSpec] = (polls.spec, todos.spec, api.spec)
+INSTALLED_APPS: Sequence[AppSpec] = (polls.spec, todos.spec, api.spec, admin.spec)
 
 
 def create_app(

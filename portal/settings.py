@@ -30,6 +30,7 @@ DEFAULT_PREFIXES: Mapping[str, str] = {
     "polls": "/polls/",
     "todos": "/todos/",
     "api": "/api/",
+    "admin": "/admin/",
 }
 
 _MIN_SECRET_LENGTH = 32

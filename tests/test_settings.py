@@ -29,7 +29,7 @@ def test_defaults_serve_development_without_a_database_url() -> None:
     assert (
         dict(settings.apps)
         == dict(DEFAULT_PREFIXES)
-        == {"polls": "/polls/", "todos": "/todos/", "api": "/api/"}
+        == {"polls": "/polls/", "todos": "/todos/", "api": "/api/", "admin": "/admin/"}
     )
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.session_cookie_secure is False

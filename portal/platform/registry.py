@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from yarl import URL
@@ -19,6 +19,9 @@ from yarl import URL
 from portal.platform.keys import policy_key, root_key
 from portal.platform.policy import Policy
 from portal.settings import Settings
+
+if TYPE_CHECKING:
+    from portal.platform.admin.options import AdminTable
 
 __all__ = ["AppSpec", "Mounted", "Mounts", "Seeder"]
 
@@ -40,6 +43,8 @@ class AppSpec:
     seed: Seeder | None = None
     #: The route the home page links to.
     index_route: str = "index"
+    #: The tables this app shows in the admin, declared in its ``admin.py``.
+    admin: tuple[AdminTable, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

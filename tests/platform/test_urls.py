@@ -116,6 +116,7 @@ def test_mounts_list_the_mounted_apps_in_order(mounts: Mounts) -> None:
         ("polls", "/polls/"),
         ("todos", "/todos/"),
         ("api", "/api/"),
+        ("admin", "/admin/"),
     ]
     assert "polls" in mounts
     assert "blog" not in mounts

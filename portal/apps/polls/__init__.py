@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portal.apps.polls.admin import ADMIN
 from portal.apps.polls.app import create_app
 from portal.apps.polls.seed import seed
 from portal.platform.policy import HTML_SITE
@@ -23,4 +24,5 @@ spec = AppSpec(
     policy=HTML_SITE,
     migrations=Path(__file__).resolve().parent / "migrations",
     seed=seed,
+    admin=ADMIN,
 )

@@ -10,7 +10,7 @@ from portal.platform.errors import NotFound
 from portal.platform.keys import db_key, user_key
 from portal.platform.sessions import rotate_session
 
-__all__ = ["current_user", "log_in", "log_out"]
+__all__ = ["current_user", "log_in", "log_out", "session_user_id"]
 
 _USER_ID = "_auth.user_id"
 
@@ -32,6 +32,12 @@ async def current_user(request: web.Request) -> User | None:
             user = None
     request[user_key] = user
     return user
+
+
+async def session_user_id(request: web.Request) -> int | None:
+    """The id this session logged in as, whether or not that user is still active."""
+    user_id = (await get_session(request)).get(_USER_ID)
+    return user_id if isinstance(user_id, int) else None
 
 
 async def log_in(request: web.Request, user: User) -> None:

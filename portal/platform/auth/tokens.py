@@ -24,6 +24,7 @@ __all__ = [
     "ApiToken",
     "authenticate_token",
     "create_token",
+    "generate_token",
     "hash_token",
     "list_tokens",
     "revoke_token",
@@ -50,6 +51,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def generate_token() -> tuple[str, str]:
+    """A new secret and its stored form (the CLI, the API and the admin use this)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return secret, hash_token(secret)
+
+
 def _token(row: Any) -> ApiToken:
     return ApiToken(
         id=row.id,
@@ -63,10 +70,10 @@ def _token(row: Any) -> ApiToken:
 
 async def create_token(conn: Any, user_id: int, name: str = "default") -> tuple[ApiToken, str]:
     """A new token for *user_id*: its record, and the secret to show once."""
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret, token_hash = generate_token()
     query = (
         api_tokens.insert()
-        .values(user_id=user_id, name=name, token_hash=hash_token(secret))
+        .values(user_id=user_id, name=name, token_hash=token_hash)
         .returning(*api_tokens.c)
     )
     row = await (await conn.execute(query)).first()
