@@ -48,7 +48,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args, serving=True)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings.with_overrides(**overrides)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=log)
+    logging.getLogger().setLevel(settings.log_level.upper())
+    # portal.access logs each request (with its user); aiohttp's own line would repeat it.
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
     return 0
 
 

@@ -44,7 +44,13 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         problem = schema_problem(current, expected_heads(specs))
         if problem is not None:
             raise ConfigurationError(problem)
-        app[db_key] = engine
+        if settings.debug:
+            # Imported here so production never loads it: the SQL panel's tracing.
+            from portal.platform.sqltrace import TracingEngine
+
+            app[db_key] = TracingEngine(engine)
+        else:
+            app[db_key] = engine
         yield
     finally:
         engine.close()

@@ -6,6 +6,7 @@ way and a typo is an import error rather than a ``KeyError`` at run time.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from portal.settings import Settings
 if TYPE_CHECKING:
     from portal.platform.api.endpoints import Endpoint
     from portal.platform.auth.users import User
+    from portal.platform.events import EventBus
     from portal.platform.policy import Policy
     from portal.platform.registry import Mounts
 
@@ -24,10 +26,12 @@ __all__ = [
     "config_of",
     "database_url_key",
     "db_key",
+    "events_key",
     "mounts_key",
     "policy_key",
     "root_key",
     "settings_key",
+    "sockets_key",
     "user_key",
 ]
 
@@ -42,6 +46,12 @@ database_url_key = web.AppKey("database_url_key", str)
 
 #: The shared ``aiopg.sa`` engine; opened and closed in the root's ``cleanup_ctx``.
 db_key: web.AppKey[Any] = web.AppKey("db_key")
+
+#: This process's end of the cross-process event channel (LISTEN/NOTIFY).
+events_key: web.AppKey[EventBus] = web.AppKey("events_key")
+
+#: This process's open live-page WebSockets, closed with "going away" at shutdown.
+sockets_key: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
 
 #: The mounted apps, their prefixes and routers: what cross-app URLs are built from.
 mounts_key: web.AppKey[Mounts] = web.AppKey("mounts_key")

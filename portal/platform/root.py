@@ -10,7 +10,17 @@ from aiohttp.web_middlewares import normalize_path_middleware
 from portal.platform.csrf import csrf_middleware
 from portal.platform.db import embedded_postgres_ctx, engine_ctx
 from portal.platform.errorpages import error_middleware
-from portal.platform.keys import database_url_key, mounts_key, policy_key, settings_key
+from portal.platform.events import EventBus, events_ctx
+from portal.platform.keys import (
+    database_url_key,
+    events_key,
+    mounts_key,
+    policy_key,
+    settings_key,
+    sockets_key,
+)
+from portal.platform.live import close_sockets, new_socket_registry
+from portal.platform.logs import request_log_middleware
 from portal.platform.policy import HTML_SITE
 from portal.platform.registry import AppSpec, Mounts
 from portal.platform.routes import setup_routes
@@ -31,8 +41,10 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     """
     root = web.Application(
         middlewares=[
-            # Outermost first: 404s get a trailing slash tried, errors are
-            # formatted, then the session exists for the CSRF check.
+            # Outermost first: every request is logged with its final status,
+            # 404s get a trailing slash tried, errors are formatted, then the
+            # session exists for the CSRF check.
+            request_log_middleware,
             normalize_path_middleware(append_slash=True, merge_slashes=True),
             error_middleware,
             platform_session_middleware(settings),
@@ -48,6 +60,10 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     else:
         root[database_url_key] = settings.database_url
     root.cleanup_ctx.append(engine_ctx)
+    root[events_key] = EventBus()
+    root.cleanup_ctx.append(events_ctx)
+    root[sockets_key] = new_socket_registry()
+    root.on_shutdown.append(close_sockets)
 
     setup_templates(root)
     setup_routes(root)

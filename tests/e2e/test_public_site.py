@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveServer, screenshot
+from tests.e2e.conftest import screenshot
+from tests.servers import Server
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +23,7 @@ def log_in(page: Page, base: str, username: str = "staff") -> None:
 
 
 def test_a_visitor_votes_on_a_seeded_poll_and_sees_the_count(
-    page: Page, live_server: LiveServer
+    page: Page, live_server: Server
 ) -> None:
     live_server.cli("seed")
     page.goto(f"{live_server.url}/")
@@ -36,7 +37,7 @@ def test_a_visitor_votes_on_a_seeded_poll_and_sees_the_count(
     screenshot(page, "polls_results")
 
 
-def test_staff_logs_in_and_out(page: Page, live_server: LiveServer) -> None:
+def test_staff_logs_in_and_out(page: Page, live_server: Server) -> None:
     log_in(page, live_server.url)
     expect(page.locator(".flash")).to_contain_text("Welcome, staff.")
     page.get_by_role("button", name="Log out").click()
@@ -44,7 +45,7 @@ def test_staff_logs_in_and_out(page: Page, live_server: LiveServer) -> None:
     expect(page).to_have_url(re.compile(r"/$"))
 
 
-def test_a_logged_in_user_adds_and_finishes_a_todo(page: Page, live_server: LiveServer) -> None:
+def test_a_logged_in_user_adds_and_finishes_a_todo(page: Page, live_server: Server) -> None:
     log_in(page, live_server.url)
     page.goto(f"{live_server.url}/todos/")
     page.fill("input[name=name]", "Write the end-to-end suite")

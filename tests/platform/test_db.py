@@ -81,9 +81,9 @@ def test_upgrade_brings_every_branch_to_its_head(fresh_database: str) -> None:
 
     assert revisions(fresh_database) == expected_heads(INSTALLED_APPS)
     assert expected_heads(INSTALLED_APPS) == {
-        "platform_0002",
-        "polls_0001",
-        "todos_0001",
+        "platform_0003",
+        "polls_0002",
+        "todos_0002",
     }
 
 
@@ -117,7 +117,7 @@ async def test_site_refuses_a_schema_missing_one_branch(
     command.upgrade(alembic_config(fresh_database, INSTALLED_APPS), "platform@head")
     runner = web.AppRunner(create_app(site_settings(fresh_database, tmp_path)))
     try:
-        with pytest.raises(ConfigurationError, match=r"missing: polls_0001"):
+        with pytest.raises(ConfigurationError, match=r"missing: polls_0002, todos_0002"):
             await runner.setup()
     finally:
         await runner.cleanup()

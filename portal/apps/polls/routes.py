@@ -19,4 +19,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/{question_id:\\d+}/", views.detail, name="detail")
     app.router.add_post("/{question_id:\\d+}/vote", views.vote, name="vote")
     app.router.add_get("/{question_id:\\d+}/results", views.results, name="results")
+    app.router.add_get("/{question_id:\\d+}/live", views.live, name="live")
     app.router.add_static("/static/", _STATIC, name="static", append_version=True)

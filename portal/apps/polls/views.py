@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from portal.apps.polls import queries
 from portal.platform.errors import NotFound
+from portal.platform.events import Event
 from portal.platform.flash import flash
 from portal.platform.keys import db_key
+from portal.platform.live import event_socket
 from portal.platform.sessions import app_session
 from portal.platform.templating import render
 from portal.platform.urls import redirect
 
-__all__ = ["detail", "index", "results", "vote"]
+__all__ = ["detail", "index", "live", "results", "vote"]
 
 
 def _question_id(request: web.Request) -> int:
@@ -77,3 +81,32 @@ async def vote(request: web.Request) -> web.StreamResponse:
     polls_session["voted"] = sorted({*polls_session.get("voted", []), question_id})
     await flash(request, f"Thanks! Your vote for “{choice.choice_text}” was counted.", "success")
     raise redirect(request, "polls:results", question_id=question_id)
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    """A WebSocket with the question's counts, then each change as it commits."""
+    question_id = _question_id(request)
+    async with request.config_dict[db_key].acquire() as conn:
+        try:
+            await queries.get_question(conn, question_id)
+        except NotFound:
+            raise web.HTTPNotFound(text="There is no such question.") from None
+
+    async def snapshot() -> dict[str, Any]:
+        async with request.config_dict[db_key].acquire() as conn:
+            choices = await queries.get_choices(conn, question_id)
+        return {"choices": [{"id": c.id, "text": c.choice_text, "votes": c.votes} for c in choices]}
+
+    async def translate(event: Event) -> dict[str, Any] | None:
+        if event.data.get("question_id") != question_id:
+            return None
+        if event.data.get("op") == "update":
+            # The count travels in the event: no query per open page per vote.
+            return {
+                "type": "votes",
+                "choice_id": event.data["choice_id"],
+                "votes": event.data["votes"],
+            }
+        return {"type": "snapshot", **await snapshot()}
+
+    return await event_socket(request, topic="polls.choice", snapshot=snapshot, translate=translate)

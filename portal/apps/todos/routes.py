@@ -19,4 +19,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/", views.add, name="add")
     app.router.add_post("/{todo_id:\\d+}/toggle", views.toggle, name="toggle")
     app.router.add_post("/{todo_id:\\d+}/delete", views.delete, name="delete")
+    app.router.add_get("/live", views.live, name="live")
     app.router.add_static("/static/", _STATIC, name="static", append_version=True)

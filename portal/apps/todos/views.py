@@ -6,17 +6,21 @@ anonymous POST is sent to the login page (and back here afterwards).
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from portal.apps.todos import queries
 from portal.platform.auth.session import current_user
 from portal.platform.errors import Conflict, NotFound
+from portal.platform.events import Event
 from portal.platform.flash import flash
 from portal.platform.keys import db_key
+from portal.platform.live import event_socket
 from portal.platform.templating import render
 from portal.platform.urls import redirect, url_for
 
-__all__ = ["add", "delete", "index", "toggle"]
+__all__ = ["add", "delete", "index", "live", "toggle"]
 
 
 def _todo_id(request: web.Request) -> int:
@@ -90,3 +94,16 @@ async def delete(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound(text="There is no such todo.") from None
     await flash(request, f"Deleted “{todo.name}”.", "success")
     raise redirect(request, "todos:index")
+
+
+async def live(request: web.Request) -> web.WebSocketResponse:
+    """A WebSocket telling the open page that the list changed (it then re-reads it)."""
+
+    async def snapshot() -> dict[str, Any]:
+        async with request.config_dict[db_key].acquire() as conn:
+            return {"count": await queries.count_todos(conn)}
+
+    async def translate(event: Event) -> dict[str, Any]:
+        return {"type": "changed", **event.data}
+
+    return await event_socket(request, topic="todos.", snapshot=snapshot, translate=translate)

@@ -119,7 +119,7 @@ async def test_vote_is_counted_and_shown_on_the_results_page(client: Client, con
     body = await response.text()
     assert await _votes(conn, question_id) == [1, 0]
     assert f'<td class="votes" data-choice-id="{tabs}">1</td>' in body
-    assert "1 vote in all." in body
+    assert '<span id="total">1 vote</span> in all.' in body
 
 
 async def test_vote_flashes_thanks_on_the_results_page_once(client: Client, conn: Any) -> None:

@@ -1,0 +1,122 @@
+"""Real server processes for tests: ``python -m portal run`` or gunicorn, on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import TEST_SECRET
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    """A running site: its base URL and the environment its CLI commands need."""
+
+    url: str
+    env: dict[str, str]
+
+    def cli(self, *args: str, stdin: str = "") -> str:
+        """Run ``python -m portal *args`` against this site's database; its output."""
+        result = subprocess.run(
+            [sys.executable, "-m", "portal", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
+    """Production-mode settings for a server process on *database_url*."""
+    return {
+        **os.environ,
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_SECRET_KEY": TEST_SECRET,
+        "PORTAL_DEBUG": "0",
+        "PORTAL_DATA_DIR": str(data_dir),
+    }
+
+
+def portal_command(port: int) -> list[str]:
+    """``python -m portal run`` on *port*."""
+    return [sys.executable, "-m", "portal", "run", "--port", str(port)]
+
+
+def gunicorn_command(port: int, workers: int) -> list[str]:
+    """The README's gunicorn command line, on *port* with *workers* processes."""
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    return [
+        gunicorn, "portal.main:create_app()", "-k", "aiohttp.GunicornWebWorker",
+        "-w", str(workers), "-b", f"127.0.0.1:{port}", "--graceful-timeout", "5",
+    ]  # fmt: skip
+
+
+@contextmanager
+def running(command: Sequence[str], port: int, env: dict[str, str], log: Path) -> Iterator[Server]:
+    """Start *command*, wait until ``/readyz`` answers 200, stop it afterwards."""
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_ready(base, process, log)
+            yield Server(url=base, env=env)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the server did not become ready:\n{log.read_text()}")
+
+
+def migrated_database(server_url: str, name: str) -> str:
+    """A database *name* beside *server_url*'s, created and migrated if needed; its URL."""
+    from yarl import URL
+
+    from portal.main import INSTALLED_APPS
+    from portal.platform import embedded
+    from portal.platform.migrations import upgrade
+
+    embedded.ensure_database(server_url, name)
+    # with_path() clears the query, which holds the server's socket folder.
+    source = URL(server_url)
+    url = str(source.with_path(f"/{name}").with_query(source.query))
+    upgrade(url, INSTALLED_APPS)
+    return url
