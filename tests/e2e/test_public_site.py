@@ -55,3 +55,24 @@ def test_a_logged_in_user_adds_and_finishes_a_todo(page: Page, live_server: Serv
     item.get_by_role("button", name="Mark finished").click()
     expect(page.locator("li", has_text="Write the end-to-end suite")).to_contain_text("Finished")
     screenshot(page, "todos")
+
+
+def test_a_vote_in_one_tab_updates_the_results_open_in_another(
+    page: Page, live_server: Server
+) -> None:
+    live_server.cli("seed")
+    page.goto(f"{live_server.url}/polls/")
+    page.get_by_role("link", name="What's new?").click()
+    detail_url = page.url
+    page.get_by_role("link", name="See the results").click()
+    count = page.locator("tr", has_text="Not much").locator(".votes")
+    expect(count).to_have_text("0")
+
+    other = page.context.new_page()
+    other.goto(detail_url)
+    other.get_by_label("Not much").check()
+    other.get_by_role("button", name="Vote").click()
+
+    # No reload: the first tab's WebSocket brings the new count.
+    expect(count).to_have_text("1")
+    expect(page.locator("#total")).to_have_text("1 vote")
