@@ -7,14 +7,15 @@ OpenAPI document's schemas.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    Strict,
     StrictBool,
     StringConstraints,
 )
@@ -58,11 +59,29 @@ def _utc(value: dt.datetime) -> dt.datetime:
         raise ValueError("the date is out of range") from None
 
 
+#: RFC 3339's ``date-time``, its offset optional (ASCII digits: ``\d`` is any Unicode digit).
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def _date_time_text(value: object) -> object:
+    # Not pydantic's Strict(): even strict, it reads the string "0" as seconds
+    # since the epoch, and takes "12:30" without seconds or a space for the
+    # "T". The document says RFC 3339 text, so nothing else gets through: no
+    # JSON number either, whatever epoch it might count from.
+    if isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        raise ValueError("the date must be an RFC 3339 date-time, like 2024-05-01T12:30:00Z")
+    return value
+
+
 #: A point in time; one without an offset is taken as UTC.
 Timestamp = Annotated[
     dt.datetime,
-    # Strict: a JSON number is not a date, whatever epoch it might count from.
-    Strict(),
+    BeforeValidator(_date_time_text),
     AfterValidator(_utc),
     Field(description="RFC 3339 date-time; without an offset it is taken as UTC."),
 ]

@@ -1,0 +1,212 @@
+"""``/api/openapi.json`` describes exactly the routes the API serves, under its prefix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from portal.platform.api.problems import PROBLEM_TYPE
+from portal.platform.keys import api_endpoints_key, mounts_key
+from portal.settings import Settings
+from tests.apps.api.conftest import Api, body_of
+from tests.conftest import Client, MakeClient
+
+WRITES = {"post", "put", "patch", "delete"}
+REF_PREFIX = "#/components/schemas/"
+
+
+async def _document(client: Client, path: str = "/api/openapi.json") -> dict[str, Any]:
+    response = await client.get(path)
+    assert response.status == 200
+    assert response.content_type == "application/json"
+    document: dict[str, Any] = await body_of(response)
+    return document
+
+
+@pytest.fixture
+async def document(client: Client) -> dict[str, Any]:
+    """The OpenAPI document the site serves."""
+    return await _document(client)
+
+
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def _documented(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method, path) for method, path, _ in _operations(document)}
+
+
+def _routed(client: Client, app_name: str = "api") -> set[tuple[str, str]]:
+    app = client.app[mounts_key].get(app_name).app
+    return {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+async def test_document_is_openapi_3_1(document: dict[str, Any]) -> None:
+    assert document["openapi"] == "3.1.0"
+    assert document["info"]["title"]
+    assert document["info"]["version"]
+
+
+async def test_every_routed_operation_is_documented_and_nothing_else(
+    client: Client, document: dict[str, Any]
+) -> None:
+    routed = _routed(client)
+
+    assert len(routed) == 16
+    assert _documented(document) == routed
+
+
+async def test_documented_operations_are_the_declared_endpoints(
+    client: Client, document: dict[str, Any]
+) -> None:
+    app = client.app[mounts_key].get("api").app
+    declared = {(e.method, "/api" + e.path) for e in app[api_endpoints_key]}
+
+    assert _documented(document) == declared
+
+
+async def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in _operations(document)]
+
+    assert len(ids) == len(set(ids))
+
+
+async def test_path_parameters_are_declared_as_integer_ids(document: dict[str, Any]) -> None:
+    for _, path, operation in _operations(document):
+        in_path = {part[1:-1] for part in path.split("/") if part.startswith("{")}
+        declared = {p["name"]: p for p in operation["parameters"] if p["in"] == "path"}
+        assert set(declared) == in_path, path
+        for parameter in declared.values():
+            assert parameter["required"] is True
+            assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+async def test_write_operations_declare_bearer_auth_and_401(document: dict[str, Any]) -> None:
+    writes = [(m, p, op) for m, p, op in _operations(document) if m.lower() in WRITES]
+
+    assert len(writes) == 8
+    for method, path, operation in writes:
+        assert operation["security"] == [{"bearerAuth": []}], (method, path)
+        assert "401" in operation["responses"], (method, path)
+        assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
+    scheme = document["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+async def test_read_operations_need_no_token(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        if method == "GET":
+            assert "security" not in operation, path
+            assert "401" not in operation["responses"], path
+
+
+async def test_staff_operations_declare_403(document: dict[str, Any]) -> None:
+    questions = document["paths"]["/api/questions/"]
+
+    assert "403" in questions["post"]["responses"]
+    assert "403" not in document["paths"]["/api/todos/"]["post"]["responses"]
+
+
+async def test_request_bodies_reference_component_schemas(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    bodies = [
+        (path, op["requestBody"]) for _, path, op in _operations(document) if "requestBody" in op
+    ]
+
+    assert len(bodies) == 5
+    for path, body in bodies:
+        assert body["required"] is True
+        ref = body["content"]["application/json"]["schema"]["$ref"]
+        assert ref.startswith(REF_PREFIX), path
+        assert ref.removeprefix(REF_PREFIX) in schemas
+
+
+async def test_success_bodies_reference_component_schemas(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for method, path, operation in _operations(document):
+        if path.endswith("/openapi.json"):
+            continue
+        success = next(r for status, r in operation["responses"].items() if status < "300")
+        content = success.get("content")
+        if content is None:
+            assert method in {"PATCH", "DELETE"}, (method, path)  # 204
+            continue
+        ref = content["application/json"]["schema"]["$ref"]
+        assert ref.removeprefix(REF_PREFIX) in schemas, (method, path)
+
+
+async def test_every_reference_resolves(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    refs = set(_refs(document))
+
+    assert refs
+    for ref in refs:
+        assert ref.startswith(REF_PREFIX)
+        assert ref.removeprefix(REF_PREFIX) in schemas
+
+
+async def test_errors_are_documented_as_problem_json(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert list(response["content"]) == [PROBLEM_TYPE], (method, path, status)
+
+
+async def test_creations_declare_201_with_location(document: dict[str, Any]) -> None:
+    creations = [
+        (path, op["responses"]) for m, path, op in _operations(document) if "201" in op["responses"]
+    ]
+
+    assert {path for path, _ in creations} == {
+        "/api/todos/",
+        "/api/questions/",
+        "/api/questions/{question_id}/choices/",
+    }
+    for _, responses in creations:
+        assert responses["201"]["headers"]["Location"]["required"] is True
+
+
+async def test_lists_declare_limit_and_after(document: dict[str, Any]) -> None:
+    for path in ("/api/todos/", "/api/questions/", "/api/questions/{question_id}/choices/"):
+        parameters = {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
+        assert parameters["limit"]["maximum"] == 100
+        assert parameters["limit"]["minimum"] == 1
+        assert parameters["after"]["minimum"] == 0
+
+
+async def test_document_follows_a_moved_prefix(make_client: MakeClient, settings: Settings) -> None:
+    client = await make_client(settings.with_overrides(apps={"api": "/v2/", "todos": "/tasks/"}))
+
+    document = await _document(client, "/v2/openapi.json")
+
+    assert document["paths"]
+    assert all(path.startswith("/v2/") for path in document["paths"])
+    assert _documented(document) == _routed(client)
+    assert (await client.get("/api/openapi.json")).status == 404
+
+
+async def test_index_links_to_the_document(anonymous: Api) -> None:
+    index = await body_of(await anonymous.get("/api/"))
+
+    assert (await anonymous.get(index["openapi"])).status == 200
