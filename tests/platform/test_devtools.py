@@ -1,0 +1,70 @@
+"""Developer aids: the toolbar's SQL panel (debug only) and the request log."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+
+import pytest
+
+from portal.platform.keys import db_key
+from portal.settings import Settings
+from tests.conftest import Client, MakeClient, log_in
+
+
+async def test_sql_panel_lists_the_queries_of_the_polls_index(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(dataclasses.replace(settings, debug=True))
+    page = await (await client.get("/polls/")).text()
+    request_id = re.search(r"/_debugtoolbar/([0-9a-f]+)", page)
+    assert request_id
+
+    toolbar = await (await client.get(f"/_debugtoolbar/{request_id.group(1)}")).text()
+
+    assert "1 query in" in toolbar
+    assert "FROM question" in toolbar
+
+
+async def test_sql_panel_flags_a_statement_run_twice() -> None:
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from portal.platform.sqltrace import QueryRecord
+    from portal.platform.toolbar import SQLPanel
+
+    panel = SQLPanel(make_mocked_request("GET", "/"))
+    once = QueryRecord("SELECT a FROM t", "{}", 1.0)
+    twice = QueryRecord("SELECT b FROM t WHERE id = %(id)s", "{'id': 1}", 2.0)
+    panel._records = [twice, once, twice]
+
+    await panel.process_response(web.Response())
+
+    assert panel.data["repeated"] == [(twice.sql, 2)]
+    assert panel.data["total_ms"] == 5.0
+
+
+async def test_with_debug_off_the_engine_is_not_traced(client: Client) -> None:
+    assert type(client.app[db_key]).__name__ != "TracingEngine"
+
+
+async def test_each_request_is_logged_once_without_its_query_string(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        await client.get("/polls/?token=sekrit-value")
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
+    assert len(lines) == 1
+    assert re.fullmatch(r"GET /polls/ 200 \d+\.\dms user=-", lines[0])
+    assert "sekrit" not in caplog.text
+
+
+async def test_the_request_log_names_the_logged_in_user(
+    client: Client, user: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    await log_in(client, "alice")
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        await client.get("/")
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
+    assert lines[-1].endswith("user=alice")
