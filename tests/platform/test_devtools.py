@@ -8,6 +8,8 @@ import re
 
 import pytest
 
+from portal.platform.auth.tokens import create_token
+from portal.platform.auth.users import User
 from portal.platform.keys import db_key
 from portal.settings import Settings
 from tests.conftest import Client, MakeClient, log_in
@@ -68,3 +70,17 @@ async def test_the_request_log_names_the_logged_in_user(
         await client.get("/")
     lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
     assert lines[-1].endswith("user=alice")
+
+
+async def test_the_request_log_names_the_api_tokens_user(
+    client: Client, conn: object, user: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    _, secret = await create_token(conn, user.id)
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        await client.post(
+            "/api/todos/", json={"name": "logged"}, headers={"Authorization": f"Bearer {secret}"}
+        )
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
+    assert lines[-1].startswith("POST /api/todos/ 201")
+    assert lines[-1].endswith("user=alice")
+    assert secret not in caplog.text

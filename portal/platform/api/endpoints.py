@@ -17,7 +17,7 @@ from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.auth.tokens import authenticate_token
 from portal.platform.auth.users import User
 from portal.platform.errors import Conflict, Invalid, NotFound
-from portal.platform.keys import api_endpoints_key, db_key, settings_key
+from portal.platform.keys import api_endpoints_key, db_key, settings_key, user_key
 from portal.platform.urls import url_for
 
 __all__ = ["Access", "Call", "Endpoint", "install", "json_response"]
@@ -170,6 +170,7 @@ def _wrap(
             if endpoint.access == "staff" and not user.is_staff:
                 return problem_response(403, "This operation is for staff users only.")
             call.user = user
+            request[user_key] = user  # the token's user, for the request log
         if endpoint.query is not None:
             try:
                 call.query = endpoint.query.model_validate(dict(request.query))
