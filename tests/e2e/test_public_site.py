@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import screenshot
@@ -76,3 +76,21 @@ def test_a_vote_in_one_tab_updates_the_results_open_in_another(
     # No reload: the first tab's WebSocket brings the new count.
     expect(count).to_have_text("1")
     expect(page.locator("#total")).to_have_text("1 vote")
+
+
+def test_a_todo_added_by_one_user_appears_in_another_users_open_page(
+    page: Page, live_server: Server, browser: Browser
+) -> None:
+    page.goto(f"{live_server.url}/todos/")  # a visitor, not logged in
+    expect(page.locator("#todo-list")).to_contain_text("Nothing to do yet.")
+
+    staff = browser.new_context()
+    other = staff.new_page()
+    log_in(other, live_server.url)
+    other.goto(f"{live_server.url}/todos/")
+    other.fill("input[name=name]", "Appears everywhere")
+    other.get_by_role("button", name="Add").click()
+    staff.close()
+
+    # No reload: the visitor's page re-reads the list when the change commits.
+    expect(page.locator("#todo-list")).to_contain_text("Appears everywhere")
