@@ -17,7 +17,7 @@ from portal.apps.api.schemas import (
 )
 from portal.apps.polls import queries
 from portal.platform.api.endpoints import Call, Endpoint, json_response
-from portal.platform.api.pagination import Page, PageQuery, page_of
+from portal.platform.api.pagination import Page, PageQuery
 from portal.platform.errors import NotFound
 
 __all__ = ["ENDPOINTS"]
@@ -55,14 +55,7 @@ async def list_questions(call: Call) -> web.Response:
     query: PageQuery = call.query
     async with call.db() as conn:
         rows = await queries.list_questions(conn, after_id=query.after, limit=query.limit + 1)
-    page = page_of(
-        rows,
-        query,
-        item=lambda question: _question(call, question),
-        row_id=lambda question: question.id,
-        next_url=lambda q: call.url("questions", query=q),
-    )
-    return json_response(page)
+    return call.page(rows, lambda question: _question(call, question), "questions")
 
 
 async def create_question(call: Call) -> web.Response:
@@ -109,14 +102,9 @@ async def list_choices(call: Call) -> web.Response:
         rows = await queries.list_choices(
             conn, question_id, after_id=query.after, limit=query.limit + 1
         )
-    page = page_of(
-        rows,
-        query,
-        item=lambda choice: _choice(call, choice),
-        row_id=lambda choice: choice.id,
-        next_url=lambda q: call.url("questions.choices", query=q, question_id=question_id),
+    return call.page(
+        rows, lambda choice: _choice(call, choice), "questions.choices", question_id=question_id
     )
-    return json_response(page)
 
 
 async def create_choice(call: Call) -> web.Response:

@@ -7,7 +7,7 @@ from aiohttp import web
 from portal.apps.api.schemas import TodoCreate, TodoOut, TodoPatch
 from portal.apps.todos import queries
 from portal.platform.api.endpoints import Call, Endpoint, json_response
-from portal.platform.api.pagination import Page, PageQuery, page_of
+from portal.platform.api.pagination import Page, PageQuery
 
 __all__ = ["ENDPOINTS"]
 
@@ -25,14 +25,7 @@ async def list_todos(call: Call) -> web.Response:
     query: PageQuery = call.query
     async with call.db() as conn:
         rows = await queries.list_todos(conn, after_id=query.after, limit=query.limit + 1)
-    page = page_of(
-        rows,
-        query,
-        item=lambda todo: _out(call, todo),
-        row_id=lambda todo: todo.id,
-        next_url=lambda q: call.url("todos", query=q),
-    )
-    return json_response(page)
+    return call.page(rows, lambda todo: _out(call, todo), "todos")
 
 
 async def create_todo(call: Call) -> web.Response:

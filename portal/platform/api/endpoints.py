@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from aiohttp import hdrs, web
 from pydantic import BaseModel, ValidationError
 
-from portal.platform.api.pagination import MAX_ID
+from portal.platform.api.pagination import MAX_ID, PageQuery, page_of
 from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.auth.tokens import authenticate_token
 from portal.platform.auth.users import User
@@ -20,7 +20,7 @@ from portal.platform.errors import Conflict, Invalid, NotFound
 from portal.platform.keys import api_endpoints_key, db_key, settings_key, user_key
 from portal.platform.urls import url_for
 
-__all__ = ["Access", "Call", "Endpoint", "install", "json_response"]
+__all__ = ["Access", "Call", "Endpoint", "HasId", "install", "json_response"]
 
 #: Who may call an endpoint: anyone, any token holder, or a staff user's token.
 Access = Literal["public", "user", "staff"]
@@ -65,6 +65,13 @@ class Endpoint:
         return self.handler.__name__
 
 
+class HasId(Protocol):
+    """A row with an integer id, which keyset pages continue after."""
+
+    @property
+    def id(self) -> int: ...
+
+
 @dataclass(slots=True)
 class Call:
     """What a handler gets: the request, and its inputs already validated."""
@@ -84,6 +91,23 @@ class Call:
     def url(self, name: str, *, query: Mapping[str, int] | None = None, **parts: int) -> str:
         """The path of this API's route *name* (``todos.item``), following the prefix."""
         return str(url_for(self.request, f"{self.app_name}:{name}", query=query, **parts))
+
+    def page(
+        self, rows: Sequence[HasId], item: Callable[[Any], BaseModel], route: str, **parts: int
+    ) -> web.Response:
+        """The page of *rows* (fetched with ``limit + 1``) as JSON, linking the next one.
+
+        *route* and *parts* name the list itself, for the ``next`` URL.
+        """
+        query: PageQuery = self.query
+        page = page_of(
+            rows,
+            query,
+            item=item,
+            row_id=lambda row: row.id,
+            next_url=lambda q: self.url(route, query=q, **parts),
+        )
+        return json_response(page)
 
 
 def json_response(
