@@ -41,6 +41,7 @@ def _database_url(settings: Settings) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import uvloop
     from aiohttp import web
 
     from portal.main import create_app
@@ -50,7 +51,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings.with_overrides(**overrides)
     logging.getLogger().setLevel(settings.log_level.upper())
     # portal.access logs each request (with its user); aiohttp's own line would repeat it.
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None)
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        loop=uvloop.new_event_loop(),
+    )
     return 0
 
 

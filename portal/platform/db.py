@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import aiopg.sa
 import psycopg2
 import sqlalchemy as sa
 from aiohttp import web
 
-from portal.platform import embedded
+from portal.platform import embedded, statements
 from portal.platform.errors import ConfigurationError
 from portal.platform.keys import database_url_key, db_key, mounts_key, settings_key
 from portal.platform.migrations import expected_heads, schema_problem
@@ -58,11 +57,12 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def create_engine(url: str, *, minsize: int, maxsize: int) -> Any:
-    """An ``aiopg.sa`` engine; an unreachable server is a :class:`ConfigurationError`."""
+    """An ``aiopg.sa`` engine with a compiled-statement cache.
+
+    An unreachable server is a :class:`ConfigurationError`.
+    """
     try:
-        return await aiopg.sa.create_engine(  # type: ignore[no-untyped-call]
-            dsn=url, minsize=minsize, maxsize=maxsize
-        )
+        return await statements.create_engine(url, minsize=minsize, maxsize=maxsize)
     except psycopg2.OperationalError as exc:
         raise ConfigurationError(f"cannot connect to the database: {exc}".strip()) from exc
 
