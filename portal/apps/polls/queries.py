@@ -50,6 +50,34 @@ class Choice:
     votes: int
 
 
+# The statements every page view or API read runs are built once, with named
+# parameters; the engine compiles each once too (portal.platform.statements).
+_LATEST = (
+    sa.select(question)
+    .where(question.c.pub_date <= sa.func.now())
+    .order_by(question.c.pub_date.desc(), question.c.id.desc())
+    .limit(sa.bindparam("limit"))
+)
+_QUESTION_BY_ID = sa.select(question).where(question.c.id == sa.bindparam("question_id"))
+# LIMIT NULL is no limit in PostgreSQL: one statement serves limit=None too.
+_QUESTIONS = sa.select(question).order_by(question.c.id).limit(sa.bindparam("limit"))
+_QUESTIONS_AFTER = _QUESTIONS.where(question.c.id > sa.bindparam("after_id"))
+_CHOICES_OF = (
+    sa.select(choice)
+    .where(choice.c.question_id == sa.bindparam("question_id"))
+    .order_by(choice.c.id)
+)
+_VOTE = (
+    choice.update()
+    .where(
+        choice.c.id == sa.bindparam("choice_id"),
+        choice.c.question_id == sa.bindparam("question_id"),
+    )
+    .values(votes=choice.c.votes + 1)
+    .returning(*choice.c)
+)
+
+
 def _question(row: Any) -> Question:
     return Question(id=row.id, question_text=row.question_text, pub_date=row.pub_date)
 
@@ -67,19 +95,12 @@ async def count_questions(conn: Any) -> int:
 
 async def latest_questions(conn: Any, limit: int = 10) -> list[Question]:
     """The most recently published questions (none dated in the future), newest first."""
-    query = (
-        sa.select(question)
-        .where(question.c.pub_date <= sa.func.now())
-        .order_by(question.c.pub_date.desc(), question.c.id.desc())
-        .limit(limit)
-    )
-    return [_question(row) async for row in await conn.execute(query)]
+    return [_question(row) async for row in await conn.execute(_LATEST, limit=limit)]
 
 
 async def get_question(conn: Any, question_id: int) -> Question:
     """The question with *question_id*; :class:`NotFound` when there is none."""
-    query = sa.select(question).where(question.c.id == question_id)
-    row = await (await conn.execute(query)).first()
+    row = await (await conn.execute(_QUESTION_BY_ID, question_id=question_id)).first()
     if row is None:
         raise NotFound(f"no question with id {question_id}")
     return _question(row)
@@ -89,12 +110,13 @@ async def list_questions(
     conn: Any, *, after_id: int | None = None, limit: int | None = None
 ) -> list[Question]:
     """Every question by id (published or not), from after *after_id*: a stable keyset page."""
-    query = sa.select(question).order_by(question.c.id)
-    if after_id is not None:
-        query = query.where(question.c.id > after_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [_question(row) async for row in await conn.execute(query)]
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must not be negative, not {limit}")
+    if after_id is None:
+        rows = await conn.execute(_QUESTIONS, limit=limit)
+    else:
+        rows = await conn.execute(_QUESTIONS_AFTER, limit=limit, after_id=after_id)
+    return [_question(row) async for row in rows]
 
 
 async def update_question(
@@ -165,8 +187,8 @@ async def add_choice(conn: Any, question_id: int, choice_text: str) -> Choice:
 
 async def get_choices(conn: Any, question_id: int) -> list[Choice]:
     """The question's choices in the order they were added."""
-    query = sa.select(choice).where(choice.c.question_id == question_id).order_by(choice.c.id)
-    return [_choice(row) async for row in await conn.execute(query)]
+    rows = await conn.execute(_CHOICES_OF, question_id=question_id)
+    return [_choice(row) async for row in rows]
 
 
 async def vote(conn: Any, question_id: int, choice_id: int) -> Choice:
@@ -175,13 +197,7 @@ async def vote(conn: Any, question_id: int, choice_id: int) -> Choice:
     One ``UPDATE ... SET votes = votes + 1``: a read-then-write would lose
     votes when two arrive at once.
     """
-    query = (
-        choice.update()
-        .where(choice.c.id == choice_id, choice.c.question_id == question_id)
-        .values(votes=choice.c.votes + 1)
-        .returning(*choice.c)
-    )
-    row = await (await conn.execute(query)).first()
+    row = await (await conn.execute(_VOTE, choice_id=choice_id, question_id=question_id)).first()
     if row is None:
         await get_question(conn, question_id)  # raises NotFound for a missing question
         raise ChoiceNotInQuestion(f"choice {choice_id} is not a choice of question {question_id}")

@@ -20,7 +20,7 @@ _HERE = Path(__file__).resolve().parent
 def create_app(settings: Settings) -> web.Application:
     """Build the todos ``web.Application``; the root mounts it at its prefix."""
     app = web.Application()
-    setup_templates(app, _HERE / "templates")
+    setup_templates(app, _HERE / "templates", reload=settings.debug)
     setup_routes(app)
     log_lifecycle(app, "todos", "todo(s)", queries.count_todos)
     return app

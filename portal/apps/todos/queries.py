@@ -42,6 +42,13 @@ class Todo:
     finished: bool
 
 
+# Hot statements are built once; the engine compiles each once (platform.statements).
+_TODO_BY_ID = sa.select(todo).where(todo.c.id == sa.bindparam("todo_id"))
+# LIMIT NULL is no limit in PostgreSQL: one statement serves limit=None too.
+_TODOS = sa.select(todo).order_by(todo.c.id).limit(sa.bindparam("limit"))
+_TODOS_AFTER = _TODOS.where(todo.c.id > sa.bindparam("after_id"))
+
+
 def _todo(row: Any) -> Todo:
     return Todo(id=row.id, name=row.name, finished=row.finished)
 
@@ -79,12 +86,11 @@ async def list_todos(
     """
     if limit is not None and limit < 0:
         raise ValueError(f"limit must not be negative, not {limit}")
-    query = sa.select(todo).order_by(todo.c.id)
-    if after_id is not None:
-        query = query.where(todo.c.id > after_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [_todo(row) async for row in await conn.execute(query)]
+    if after_id is None:
+        rows = await conn.execute(_TODOS, limit=limit)
+    else:
+        rows = await conn.execute(_TODOS_AFTER, limit=limit, after_id=after_id)
+    return [_todo(row) async for row in rows]
 
 
 async def count_todos(conn: Any) -> int:
@@ -94,7 +100,7 @@ async def count_todos(conn: Any) -> int:
 
 async def get_todo(conn: Any, todo_id: int) -> Todo:
     """The todo with *todo_id*; :class:`NotFound` when there is none."""
-    row = await (await conn.execute(sa.select(todo).where(todo.c.id == todo_id))).first()
+    row = await (await conn.execute(_TODO_BY_ID, todo_id=todo_id)).first()
     if row is None:
         raise NotFound(f"no todo with id {todo_id}")
     return _todo(row)

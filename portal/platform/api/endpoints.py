@@ -182,8 +182,10 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel 
 def _wrap(
     endpoint: Endpoint, app_name: str
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    path_params = endpoint.path_params
+
     async def handle(request: web.Request) -> web.StreamResponse:
-        params = {name: int(request.match_info[name]) for name in endpoint.path_params}
+        params = {name: int(request.match_info[name]) for name in path_params}
         if any(value > MAX_ID for value in params.values()):
             return problem_response(404, "There is no such resource.")
         call = Call(request=request, params=params, app_name=app_name)

@@ -43,6 +43,9 @@ class User:
 user_columns = (users.c.id, users.c.username, users.c.is_staff, users.c.is_active)
 
 
+_USER_BY_ID = sa.select(*user_columns).where(users.c.id == sa.bindparam("user_id"))
+
+
 def user_from_row(row: Any) -> User:
     """A :class:`User` from a row holding :data:`user_columns`."""
     return User(id=row.id, username=row.username, is_staff=row.is_staff, is_active=row.is_active)
@@ -50,7 +53,7 @@ def user_from_row(row: Any) -> User:
 
 async def get_user(conn: Any, user_id: int) -> User:
     """The user with *user_id*; :class:`NotFound` when there is none."""
-    row = await (await conn.execute(sa.select(*user_columns).where(users.c.id == user_id))).first()
+    row = await (await conn.execute(_USER_BY_ID, user_id=user_id)).first()
     if row is None:
         raise NotFound(f"no user with id {user_id}")
     return user_from_row(row)
