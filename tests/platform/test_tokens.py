@@ -128,6 +128,39 @@ async def test_last_used_at_is_set_on_use(conn: Any, user: User) -> None:
     assert listed.last_used_at >= listed.created_at
 
 
+async def _set_last_used(conn: Any, token_id: int, ago: str) -> None:
+    await conn.execute(
+        api_tokens.update()
+        .where(api_tokens.c.id == token_id)
+        .values(last_used_at=sa.func.now() - sa.cast(ago, sa.Interval))
+    )
+
+
+async def _last_used(conn: Any, token_id: int) -> Any:
+    query = sa.select(api_tokens.c.last_used_at).where(api_tokens.c.id == token_id)
+    return await conn.scalar(query)
+
+
+async def test_a_recent_last_used_at_is_not_rewritten(conn: Any, user: User) -> None:
+    token, secret = await create_token(conn, user.id)
+    await _set_last_used(conn, token.id, "10 seconds")
+    before = await _last_used(conn, token.id)
+
+    await authenticate_token(conn, secret)
+
+    assert await _last_used(conn, token.id) == before
+
+
+async def test_a_stale_last_used_at_is_refreshed(conn: Any, user: User) -> None:
+    token, secret = await create_token(conn, user.id)
+    await _set_last_used(conn, token.id, "2 minutes")
+    before = await _last_used(conn, token.id)
+
+    await authenticate_token(conn, secret)
+
+    assert await _last_used(conn, token.id) > before
+
+
 async def test_list_tokens_shows_the_users_tokens_oldest_first(
     conn: Any, user: User, staff_user: User
 ) -> None:

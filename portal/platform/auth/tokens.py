@@ -100,20 +100,44 @@ async def revoke_token(conn: Any, token_id: int) -> ApiToken:
     return _token(row)
 
 
+#: How stale ``last_used_at`` may get: refreshing it on every call would make
+#: each API request a write, and every request with one token wait for the
+#: same row lock.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+_TOKEN_USER = (
+    sa.select(*user_columns, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+    .select_from(api_tokens.join(users, api_tokens.c.user_id == users.c.id))
+    .where(
+        api_tokens.c.token_hash == sa.bindparam("token_hash"),
+        api_tokens.c.revoked_at.is_(None),
+        users.c.is_active.is_(True),
+    )
+)
+_TOUCH = (
+    api_tokens.update()
+    .where(
+        api_tokens.c.id == sa.bindparam("token_id"),
+        sa.or_(
+            api_tokens.c.last_used_at.is_(None),
+            api_tokens.c.last_used_at < sa.func.now() - LAST_USED_RESOLUTION,
+        ),
+    )
+    .values(last_used_at=sa.func.now())
+)
+
+
 async def authenticate_token(conn: Any, secret: str) -> User | None:
-    """The active user *secret* belongs to, unless it is unknown or revoked."""
+    """The active user *secret* belongs to, unless it is unknown or revoked.
+
+    Records when the token was last used, to :data:`LAST_USED_RESOLUTION`.
+    """
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    query = (
-        api_tokens.update()
-        .where(
-            api_tokens.c.token_hash == hash_token(secret),
-            api_tokens.c.revoked_at.is_(None),
-            api_tokens.c.user_id == users.c.id,
-            users.c.is_active.is_(True),
-        )
-        .values(last_used_at=sa.func.now())
-        .returning(*user_columns)
-    )
-    row = await (await conn.execute(query)).first()
-    return None if row is None else user_from_row(row)
+    row = await (await conn.execute(_TOKEN_USER, token_hash=hash_token(secret))).first()
+    if row is None:
+        return None
+    last_used = row.last_used_at
+    if last_used is None or last_used < dt.datetime.now(dt.UTC) - LAST_USED_RESOLUTION:
+        await conn.execute(_TOUCH, token_id=row.token_id)
+    return user_from_row(row)
