@@ -63,9 +63,12 @@ class Mounts:
     bare ``"route"`` for the root's own (``"login"``).
     """
 
-    def __init__(self, root: web.Application) -> None:
+    def __init__(self, root: web.Application, *, cache_static: bool = False) -> None:
         self.root = root
         self._apps: dict[str, Mounted] = {}
+        # With cache_static, each static file's URL (aiohttp hashes the file
+        # for its version) is computed once: a memo of immutable values.
+        self._static_urls: dict[str, URL] | None = {} if cache_static else None
 
     def mount(self, spec: AppSpec, prefix: str, settings: Settings) -> Mounted:
         """Build *spec*'s app, declare its policy and mount it at *prefix*."""
@@ -114,6 +117,12 @@ class Mounts:
 
     def static(self, name: str) -> URL:
         """The URL of a static file: ``"polls:polls.css"``, or ``"portal.css"`` for shared."""
+        cache = self._static_urls
+        if cache is not None and name in cache:
+            return cache[name]
         app_name, sep, filename = name.rpartition(":")
         prefix = f"{app_name}:" if sep else ""
-        return self.url(f"{prefix}static", filename=filename)
+        url = self.url(f"{prefix}static", filename=filename)
+        if cache is not None:
+            cache[name] = url
+        return url

@@ -53,7 +53,7 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     )
     root[settings_key] = settings
     root[policy_key] = HTML_SITE
-    root.on_response_prepare.append(security_headers)
+    root.on_response_prepare.append(security_headers(settings))
 
     if settings.database_url is None:
         root.cleanup_ctx.append(embedded_postgres_ctx)
@@ -65,10 +65,12 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     root[sockets_key] = new_socket_registry()
     root.on_shutdown.append(close_sockets)
 
-    setup_templates(root)
+    setup_templates(root, reload=settings.debug)
     setup_routes(root)
 
-    mounts = Mounts(root)
+    # In production static files do not change while the server runs, so
+    # their versioned URLs (a hash of the file) are computed once.
+    mounts = Mounts(root, cache_static=not settings.debug)
     for spec in specs:
         mounts.mount(spec, settings.prefix(spec.name), settings)
     root[mounts_key] = mounts

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
-from portal.platform.keys import settings_key
+from portal.settings import Settings
 
 __all__ = ["CONTENT_SECURITY_POLICY", "security_headers"]
 
@@ -15,6 +17,9 @@ _ALWAYS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
+#: What ``on_response_prepare`` calls.
+ResponseHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
+
 #: Only our own scripts and styles, never inline ones.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -22,13 +27,21 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare`` hook: fires for static files and errors too.
+def security_headers(settings: Settings) -> ResponseHook:
+    """The ``on_response_prepare`` hook for *settings*: fires for static files and errors too.
 
     The CSP is left off with debug on: the toolbar and adev's livereload inject
     inline and cross-port scripts that it would block.
     """
-    for name, value in _ALWAYS.items():
-        response.headers.setdefault(name, value)
-    if not request.config_dict[settings_key].debug:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers = dict(_ALWAYS)
+    if not settings.debug:
+        headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    pairs = tuple(headers.items())
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        response_headers = response.headers
+        for name, value in pairs:
+            if name not in response_headers:
+                response_headers[name] = value
+
+    return add_headers

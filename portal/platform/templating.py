@@ -43,11 +43,14 @@ def _static(context: Mapping[str, Any], name: str) -> str:
     return str(request.config_dict[mounts_key].static(name))
 
 
-def setup_templates(app: web.Application, templates: Path | None = None) -> jinja2.Environment:
+def setup_templates(
+    app: web.Application, templates: Path | None = None, *, reload: bool
+) -> jinja2.Environment:
     """Give *app* its own Jinja2 environment over *templates* plus the shared ones.
 
     An app keeps its templates under ``templates/<app>/`` so two apps'
-    ``index.html`` never collide.
+    ``index.html`` never collide. With *reload* (debug) an edited template is
+    picked up at once; without it, no render stats the template files.
     """
     folders = [SHARED_TEMPLATES] if templates is None else [templates, SHARED_TEMPLATES]
     env = aiohttp_jinja2.setup(
@@ -57,6 +60,7 @@ def setup_templates(app: web.Application, templates: Path | None = None) -> jinj
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=reload,
     )
     env.globals.update(url=_url, static=_static)
     return env

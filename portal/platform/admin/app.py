@@ -24,7 +24,7 @@ def _upper_first(text: str) -> str:
 def create_app(settings: Settings) -> web.Application:
     """Build the admin ``web.Application``: every page behind the staff guard."""
     app = web.Application(middlewares=[staff_only])
-    env = setup_templates(app, _HERE / "templates")
+    env = setup_templates(app, _HERE / "templates", reload=settings.debug)
     env.filters["display"] = to_display
     # Jinja's ``capitalize`` lowercases the rest: "API token" would read "Api token".
     env.filters["upper_first"] = _upper_first
