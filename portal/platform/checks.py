@@ -42,7 +42,7 @@ def _database_problem(settings: Settings) -> str | None:
     from portal.main import INSTALLED_APPS
     from portal.platform import embedded
     from portal.platform.db import connect, current_revisions
-    from portal.platform.migrations import expected_heads, schema_problem
+    from portal.platform.revisions import expected_heads, schema_problem
 
     async def check(url: str) -> str | None:
         async with connect(url) as conn:

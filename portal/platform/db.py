@@ -15,7 +15,7 @@ from aiohttp import web
 from portal.platform import embedded, statements
 from portal.platform.errors import ConfigurationError
 from portal.platform.keys import database_url_key, db_key, mounts_key, settings_key
-from portal.platform.migrations import expected_heads, schema_problem
+from portal.platform.revisions import expected_heads, schema_problem
 
 __all__ = ["connect", "current_revisions", "embedded_postgres_ctx", "engine_ctx", "ping"]
 

@@ -11,12 +11,16 @@ import psycopg2
 import pytest
 from aiohttp import web
 from alembic import command
+from alembic.script import ScriptDirectory
 from psycopg2 import sql
 
 from portal.main import INSTALLED_APPS, create_app
 from portal.platform import embedded
 from portal.platform.errors import ConfigurationError
-from portal.platform.migrations import alembic_config, expected_heads, upgrade
+from portal.platform.migrations import alembic_config, upgrade
+from portal.platform.policy import HTML_SITE
+from portal.platform.registry import AppSpec
+from portal.platform.revisions import expected_heads
 from portal.settings import Settings
 from tests.conftest import TEST_SECRET, MakeClient
 
@@ -85,6 +89,21 @@ def test_upgrade_brings_every_branch_to_its_head(fresh_database: str) -> None:
         "polls_0002",
         "todos_0002",
     }
+
+
+def test_the_expected_heads_are_alembics_own() -> None:
+    script = ScriptDirectory.from_config(alembic_config("", INSTALLED_APPS))
+
+    assert expected_heads(INSTALLED_APPS) == set(script.get_heads())
+
+
+def test_a_merge_revision_supersedes_both_parents(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text('revision = "a"\ndown_revision = None\n')
+    (tmp_path / "b.py").write_text('revision: str = "b"\ndown_revision = None\n')
+    (tmp_path / "m.py").write_text('revision = "m"\ndown_revision = ("a", "b")\n')
+    spec = AppSpec("x", "X", "", lambda settings: web.Application(), HTML_SITE, tmp_path)
+
+    assert expected_heads([spec]) - expected_heads([]) == {"m"}
 
 
 def test_upgrade_twice_changes_nothing(fresh_database: str) -> None:

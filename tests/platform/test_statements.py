@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from portal.apps.todos.tables import todo
 from portal.platform import statements
-from portal.platform.statements import Engine, StatementCache
+from portal.platform.statements import StatementCache
 
 _BY_ID = sa.select(todo.c.id, todo.c.name).where(todo.c.id == sa.bindparam("todo_id"))
 
 
 @pytest.fixture
-async def engine(clean_db: str) -> AsyncIterator[Engine]:
-    engine = await statements.create_engine(clean_db, minsize=1, maxsize=2)
+async def engine(clean_db: str) -> AsyncIterator[Any]:
+    engine: Any = await statements.create_engine(clean_db, minsize=1, maxsize=2)
     async with engine.acquire() as conn:
         await conn.execute(todo.insert().values([{"name": f"todo {i}"} for i in range(1, 6)]))
     try:
@@ -26,12 +27,12 @@ async def engine(clean_db: str) -> AsyncIterator[Engine]:
         await engine.wait_closed()
 
 
-async def _ids(engine: Engine) -> dict[str, int]:
+async def _ids(engine: Any) -> dict[str, int]:
     async with engine.acquire() as conn:
         return {row.name: row.id async for row in await conn.execute(sa.select(todo))}
 
 
-async def test_a_statement_run_twice_is_compiled_once(engine: Engine) -> None:
+async def test_a_statement_run_twice_is_compiled_once(engine: Any) -> None:
     ids = await _ids(engine)
     before = engine.statements.misses
 
@@ -44,7 +45,7 @@ async def test_a_statement_run_twice_is_compiled_once(engine: Engine) -> None:
 
 
 async def test_statements_built_per_call_share_one_compiled_form_with_their_own_values(
-    engine: Engine,
+    engine: Any,
 ) -> None:
     ids = await _ids(engine)
     names = []
@@ -58,7 +59,7 @@ async def test_statements_built_per_call_share_one_compiled_form_with_their_own_
     assert engine.statements.misses == before + 1
 
 
-async def test_in_over_lists_of_different_lengths_reads_the_right_rows(engine: Engine) -> None:
+async def test_in_over_lists_of_different_lengths_reads_the_right_rows(engine: Any) -> None:
     ids = await _ids(engine)
     async with engine.acquire() as conn:
         two = [r.name async for r in await conn.execute(_names_in([ids["todo 1"], ids["todo 2"]]))]
@@ -72,7 +73,7 @@ def _names_in(ids: list[int]) -> sa.sql.Select:
     return sa.select(todo.c.name).where(todo.c.id.in_(ids)).order_by(todo.c.id)
 
 
-async def test_writes_with_returning_go_through_the_cache(engine: Engine) -> None:
+async def test_writes_with_returning_go_through_the_cache(engine: Any) -> None:
     ids = await _ids(engine)
     finish = (
         todo.update()
@@ -87,12 +88,12 @@ async def test_writes_with_returning_go_through_the_cache(engine: Engine) -> Non
     assert (done, again) == (True, False)
 
 
-async def test_plain_sql_strings_still_run(engine: Engine) -> None:
+async def test_plain_sql_strings_still_run(engine: Any) -> None:
     async with engine.acquire() as conn:
         assert await conn.scalar("SELECT count(*) FROM todo") == 5
 
 
-async def test_closing_a_connection_returns_it_to_the_pool(engine: Engine) -> None:
+async def test_closing_a_connection_returns_it_to_the_pool(engine: Any) -> None:
     async with engine.acquire() as conn:
         await conn.scalar(sa.select(sa.literal(1)))
         assert engine.freesize == engine.size - 1
@@ -100,7 +101,7 @@ async def test_closing_a_connection_returns_it_to_the_pool(engine: Engine) -> No
     assert engine.freesize == engine.size
 
 
-async def test_closing_inside_a_transaction_rolls_it_back(engine: Engine) -> None:
+async def test_closing_inside_a_transaction_rolls_it_back(engine: Any) -> None:
     async with engine.acquire() as conn:
         await conn.begin()
         await conn.execute(todo.delete())
@@ -109,7 +110,7 @@ async def test_closing_inside_a_transaction_rolls_it_back(engine: Engine) -> Non
         assert await conn.scalar(sa.select(sa.func.count()).select_from(todo)) == 5
 
 
-async def test_the_cache_keeps_at_most_its_size(engine: Engine) -> None:
+async def test_the_cache_keeps_at_most_its_size(engine: Any) -> None:
     cache = StatementCache(size=2)
     dialect = engine.dialect
     for column in (todo.c.id, todo.c.name, todo.c.finished):
