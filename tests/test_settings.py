@@ -252,3 +252,18 @@ def test_with_overrides_applies_the_change() -> None:
     settings = Settings(secret_key=SECRET).with_overrides(host="192.0.2.10", port=8443)
 
     assert (settings.host, settings.port) == ("192.0.2.10", 8443)
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_the_access_log_follows_debug_unless_set(debug: bool, tmp_path: Path) -> None:
+    settings = load_settings(
+        debug_default=debug, environ={"PORTAL_DATA_DIR": str(tmp_path)}, require_secret=False
+    )
+
+    assert settings.access_log is debug
+
+
+def test_portal_access_log_turns_the_request_log_on_in_production() -> None:
+    settings = load_settings(environ={"PORTAL_ACCESS_LOG": "1"}, require_secret=False)
+
+    assert settings.access_log is True

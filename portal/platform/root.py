@@ -39,18 +39,18 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     mounted (so the engine is open before sub-app start-up hooks run), and each
     sub-app is complete before ``add_subapp`` freezes it.
     """
-    root = web.Application(
-        middlewares=[
-            # Outermost first: every request is logged with its final status,
-            # 404s get a trailing slash tried, errors are formatted, then the
-            # session exists for the CSRF check.
-            request_log_middleware,
-            normalize_path_middleware(append_slash=True, merge_slashes=True),
-            error_middleware,
-            platform_session_middleware(settings),
-            csrf_middleware,
-        ],
-    )
+    # Outermost first: every request is logged with its final status, 404s get
+    # a trailing slash tried, errors are formatted, then the session exists
+    # for the CSRF check.
+    middlewares = [
+        normalize_path_middleware(append_slash=True, merge_slashes=True),
+        error_middleware,
+        platform_session_middleware(settings),
+        csrf_middleware,
+    ]
+    if settings.access_log:
+        middlewares.insert(0, request_log_middleware)
+    root = web.Application(middlewares=middlewares)
     root[settings_key] = settings
     root[policy_key] = HTML_SITE
     root.on_response_prepare.append(security_headers(settings))

@@ -51,9 +51,16 @@ async def test_with_debug_off_the_engine_is_not_traced(client: Client) -> None:
     assert type(client.app[db_key]).__name__ != "TracingEngine"
 
 
+@pytest.fixture
+async def logged(make_client: MakeClient, settings: Settings) -> Client:
+    """A client over the site with the request log on."""
+    return await make_client(dataclasses.replace(settings, access_log=True))
+
+
 async def test_each_request_is_logged_once_without_its_query_string(
-    client: Client, caplog: pytest.LogCaptureFixture
+    logged: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
+    client = logged
     with caplog.at_level(logging.INFO, logger="portal.access"):
         await client.get("/polls/?token=sekrit-value")
     lines = [r.getMessage() for r in caplog.records if r.name == "portal.access"]
@@ -63,8 +70,9 @@ async def test_each_request_is_logged_once_without_its_query_string(
 
 
 async def test_the_request_log_names_the_logged_in_user(
-    client: Client, user: object, caplog: pytest.LogCaptureFixture
+    logged: Client, user: object, caplog: pytest.LogCaptureFixture
 ) -> None:
+    client = logged
     await log_in(client, "alice")
     with caplog.at_level(logging.INFO, logger="portal.access"):
         await client.get("/")
@@ -73,8 +81,9 @@ async def test_the_request_log_names_the_logged_in_user(
 
 
 async def test_the_request_log_names_the_api_tokens_user(
-    client: Client, conn: object, user: User, caplog: pytest.LogCaptureFixture
+    logged: Client, conn: object, user: User, caplog: pytest.LogCaptureFixture
 ) -> None:
+    client = logged
     _, secret = await create_token(conn, user.id)
     with caplog.at_level(logging.INFO, logger="portal.access"):
         await client.post(
@@ -84,3 +93,12 @@ async def test_the_request_log_names_the_api_tokens_user(
     assert lines[-1].startswith("POST /api/todos/ 201")
     assert lines[-1].endswith("user=alice")
     assert secret not in caplog.text
+
+
+async def test_with_the_access_log_off_no_request_is_logged(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        await client.get("/polls/")
+
+    assert not [r for r in caplog.records if r.name == "portal.access"]
