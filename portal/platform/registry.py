@@ -69,6 +69,10 @@ class Mounts:
         # With cache_static, each static file's URL (aiohttp hashes the file
         # for its version) is computed once: a memo of immutable values.
         self._static_urls: dict[str, URL] | None = {} if cache_static else None
+        # Once the root is frozen no route or prefix changes, so a route's
+        # resource, and the URL of a route without parts, are looked up once.
+        self._resources: dict[str, web.AbstractResource] = {}
+        self._fixed_urls: dict[str, URL] = {}
 
     def mount(self, spec: AppSpec, prefix: str, settings: Settings) -> Mounted:
         """Build *spec*'s app, declare its policy and mount it at *prefix*."""
@@ -107,13 +111,29 @@ class Mounts:
         self, name: str, *, query: Mapping[str, str | int] | None = None, **parts: str | int
     ) -> URL:
         """The path of route *name* with its dynamic *parts* filled in."""
-        router, route = self.router_for(name)
-        try:
-            resource = router[route]
-        except KeyError:
-            raise LookupError(f"no route named {name!r}") from None
-        url = resource.url_for(**{key: str(value) for key, value in parts.items()})
+        if parts:
+            url = self._resource(name).url_for(**{key: str(value) for key, value in parts.items()})
+        else:
+            url = self._fixed_urls.get(name) or self._fixed_url(name)
         return url.with_query(query) if query else url
+
+    def _resource(self, name: str) -> web.AbstractResource:
+        resource = self._resources.get(name)
+        if resource is None:
+            router, route = self.router_for(name)
+            try:
+                resource = router[route]
+            except KeyError:
+                raise LookupError(f"no route named {name!r}") from None
+            if self.root.frozen:
+                self._resources[name] = resource
+        return resource
+
+    def _fixed_url(self, name: str) -> URL:
+        url = self._resource(name).url_for()
+        if self.root.frozen:
+            self._fixed_urls[name] = url
+        return url
 
     def static(self, name: str) -> URL:
         """The URL of a static file: ``"polls:polls.css"``, or ``"portal.css"`` for shared."""
