@@ -19,6 +19,7 @@ from portal.platform.keys import (
     settings_key,
     sockets_key,
 )
+from portal.platform.lifecycle import freeze_startup_objects
 from portal.platform.live import close_sockets, new_socket_registry
 from portal.platform.logs import request_log_middleware
 from portal.platform.policy import HTML_SITE
@@ -74,6 +75,8 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     for spec in specs:
         mounts.mount(spec, settings.prefix(spec.name), settings)
     root[mounts_key] = mounts
+    # After every sub-app's start-up hook (registered by add_subapp above).
+    freeze_startup_objects(root)
 
     if settings.debug:
         # Imported here so production never loads the toolbar at all.

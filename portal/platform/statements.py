@@ -22,7 +22,6 @@ path unchanged.
 from __future__ import annotations
 
 import contextlib
-import weakref
 from collections import OrderedDict
 from typing import Any, Final
 
@@ -122,8 +121,10 @@ class _Result(ResultProxy):
             prepared.metadata = ResultMetaData(self, description)
             prepared.description = description
         self._metadata = prepared.metadata
-        # As aiopg.sa does: the cursor closes when the result is dropped.
-        self._weak = weakref.ref(self, lambda _: self.close())
+        # aiopg.sa also keeps a weakref here whose callback refers back to the
+        # result: a reference cycle per query, left for the garbage collector.
+        # Without it the result is freed at once; an unread cursor is still
+        # closed with its connection (SAConnection tracks its cursors).
 
 
 class Connection(SAConnection):

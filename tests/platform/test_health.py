@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import Client
+import gc
+
+from tests.conftest import Client, MakeClient
 
 
 async def test_healthz_answers_ok_in_json(client: Client) -> None:
@@ -26,3 +28,18 @@ async def test_health_checks_need_no_session(client: Client) -> None:
         response = await client.get(path)
 
         assert "Set-Cookie" not in response.headers
+
+
+async def test_a_started_site_keeps_its_startup_objects_out_of_the_collectors_way(
+    client: Client,
+) -> None:
+    assert gc.get_freeze_count() > 0
+
+
+async def test_a_stopped_site_hands_its_objects_back_to_the_collector(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client()
+    await client.close()
+
+    assert gc.get_freeze_count() == 0
