@@ -21,6 +21,7 @@ path unchanged.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import OrderedDict
 from typing import Any, Final
@@ -130,11 +131,12 @@ class _Result(ResultProxy):
 class Connection(SAConnection):
     """An ``aiopg.sa`` connection that executes through its engine's :class:`StatementCache`."""
 
-    __slots__ = ("_statements",)
+    __slots__ = ("_gate", "_statements")
 
     def __init__(self, connection: Any, engine: Engine) -> None:
         super().__init__(connection, engine)
         self._statements = engine.statements
+        self._gate: asyncio.Semaphore | None = engine.gate
 
     async def _execute(self, query: Any, *multiparams: Any, **params: Any) -> Any:
         if not isinstance(query, ClauseElement) or isinstance(query, DDLElement):
@@ -152,7 +154,7 @@ class Connection(SAConnection):
         return _Result(self, cursor, self._dialect, prepared)
 
     async def close(self) -> None:
-        """Return the connection to the pool.
+        """Return the connection to the pool, and its place to the next waiting request.
 
         aiopg.sa runs its close in a shielded task, so a cancellation cannot
         interrupt a rollback; with no transaction open there is nothing to
@@ -161,31 +163,49 @@ class Connection(SAConnection):
         """
         if self._connection is None:
             return
-        if self._transaction is not None:
-            await super().close()
-            return
-        for cursor in self._cursors:
-            cursor.close()
-        self._cursors.clear()
-        # The pool wakes a waiting acquirer in a task of its own; nothing here
-        # depends on that having happened. Errors are ignored, as aiopg.sa does.
-        with contextlib.suppress(Exception):
-            self._engine.release(self)
-        self._connection = None
-        self._engine = None
+        try:
+            if self._transaction is not None:
+                await super().close()
+                return
+            for cursor in self._cursors:
+                cursor.close()
+            self._cursors.clear()
+            # The pool wakes a waiting acquirer in a task of its own; nothing
+            # here depends on that. Errors are ignored, as aiopg.sa does.
+            with contextlib.suppress(Exception):
+                self._engine.release(self)
+            self._connection = None
+            self._engine = None
+        finally:
+            gate, self._gate = self._gate, None
+            if gate is not None:
+                gate.release()
 
 
 class Engine(aiopg.sa.Engine):
-    """``aiopg.sa``'s engine, handing out :class:`Connection` objects that share one cache."""
+    """``aiopg.sa``'s engine, handing out :class:`Connection` objects that share one cache.
 
-    __slots__ = ("statements",)
+    Requests wait for a connection in a first-come, first-served queue (the
+    *gate*, one place per pooled connection). aiopg's pool alone lets a newly
+    arrived request take a connection just released while earlier ones are
+    still being woken, so under load some requests waited round after round:
+    a p99 several times the p50.
+    """
+
+    __slots__ = ("gate", "statements")
 
     def __init__(self, dialect: Any, pool: Any, dsn: str, statements: StatementCache) -> None:
         super().__init__(dialect, pool, dsn)
         self.statements = statements
+        self.gate = asyncio.Semaphore(pool.maxsize)
 
     async def _acquire(self) -> Connection:
-        raw = await self._pool.acquire()
+        await self.gate.acquire()
+        try:
+            raw = await self._pool.acquire()
+        except BaseException:
+            self.gate.release()
+            raise
         return Connection(raw, self)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -117,3 +118,26 @@ async def test_the_cache_keeps_at_most_its_size(engine: Any) -> None:
         cache.lookup(sa.select(column), dialect)
 
     assert len(cache) == 2
+
+
+async def test_waiting_requests_get_connections_in_arrival_order(clean_db: str) -> None:
+    engine: Any = await statements.create_engine(clean_db, minsize=1, maxsize=1)
+    order: list[int] = []
+
+    async def use(n: int) -> None:
+        async with engine.acquire():
+            order.append(n)
+
+    try:
+        held = await engine.acquire()
+        waiting = [asyncio.create_task(use(n)) for n in (1, 2)]
+        await asyncio.sleep(0.05)
+        await held.close()
+        # Arrives after the release, before the waiters have run: must queue.
+        late = asyncio.create_task(use(3))
+        await asyncio.gather(*waiting, late)
+    finally:
+        engine.close()
+        await engine.wait_closed()
+
+    assert order == [1, 2, 3]
