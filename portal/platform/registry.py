@@ -73,6 +73,7 @@ class Mounts:
         # resource, and the URL of a route without parts, are looked up once.
         self._resources: dict[str, web.AbstractResource] = {}
         self._fixed_urls: dict[str, URL] = {}
+        self._formatters: dict[str, str] = {}
 
     def mount(self, spec: AppSpec, prefix: str, settings: Settings) -> Mounted:
         """Build *spec*'s app, declare its policy and mount it at *prefix*."""
@@ -116,6 +117,20 @@ class Mounts:
         else:
             url = self._fixed_urls.get(name) or self._fixed_url(name)
         return url.with_query(query) if query else url
+
+    def path(self, name: str, **parts: str | int) -> str:
+        """``str(url(name, **parts))``, faster when every part is an integer (an id).
+
+        Digits need no quoting, so the route's formatter is filled in directly
+        instead of building a URL object; anything else takes :meth:`url`.
+        """
+        formatter = self._formatters.get(name)
+        if formatter is None and self.root.frozen:
+            info = self._resource(name).get_info()
+            formatter = self._formatters[name] = info.get("formatter") or info.get("path") or ""
+        if formatter and all(type(value) is int for value in parts.values()):
+            return formatter.format_map(parts)
+        return str(self.url(name, query=None, **parts))
 
     def _resource(self, name: str) -> web.AbstractResource:
         resource = self._resources.get(name)

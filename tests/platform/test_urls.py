@@ -160,3 +160,21 @@ async def test_login_link_carries_the_current_page_as_next(client: Client) -> No
     body = await (await client.get("/polls/")).text()
 
     assert 'href="/login?next=/polls/"' in body
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("api:todos.item", {"todo_id": 7}),
+        ("api:questions.choice", {"question_id": 3, "choice_id": 12}),
+        ("polls:detail", {"question_id": 1}),
+        ("api:todos", {}),
+        ("polls:static", {"filename": "a b.css"}),
+    ],
+)
+def test_path_is_the_urls_text_on_a_frozen_site(
+    root: web.Application, mounts: Mounts, name: str, parts: dict[str, str | int]
+) -> None:
+    root.freeze()
+
+    assert mounts.path(name, **parts) == str(mounts.url(name, **parts))

@@ -95,7 +95,7 @@ async def count_questions(conn: Any) -> int:
 
 async def latest_questions(conn: Any, limit: int = 10) -> list[Question]:
     """The most recently published questions (none dated in the future), newest first."""
-    return [_question(row) async for row in await conn.execute(_LATEST, limit=limit)]
+    return [_question(row) for row in await (await conn.execute(_LATEST, limit=limit)).fetchall()]
 
 
 async def get_question(conn: Any, question_id: int) -> Question:
@@ -116,7 +116,7 @@ async def list_questions(
         rows = await conn.execute(_QUESTIONS, limit=limit)
     else:
         rows = await conn.execute(_QUESTIONS_AFTER, limit=limit, after_id=after_id)
-    return [_question(row) async for row in rows]
+    return [_question(row) for row in await rows.fetchall()]
 
 
 async def update_question(
@@ -162,7 +162,7 @@ async def list_choices(
         query = query.where(choice.c.id > after_id)
     if limit is not None:
         query = query.limit(limit)
-    return [_choice(row) async for row in await conn.execute(query)]
+    return [_choice(row) for row in await (await conn.execute(query)).fetchall()]
 
 
 async def get_choice(conn: Any, question_id: int, choice_id: int) -> Choice:
@@ -188,7 +188,7 @@ async def add_choice(conn: Any, question_id: int, choice_text: str) -> Choice:
 async def get_choices(conn: Any, question_id: int) -> list[Choice]:
     """The question's choices in the order they were added."""
     rows = await conn.execute(_CHOICES_OF, question_id=question_id)
-    return [_choice(row) async for row in rows]
+    return [_choice(row) for row in await rows.fetchall()]
 
 
 async def vote(conn: Any, question_id: int, choice_id: int) -> Choice:

@@ -90,7 +90,7 @@ async def list_todos(
         rows = await conn.execute(_TODOS, limit=limit)
     else:
         rows = await conn.execute(_TODOS_AFTER, limit=limit, after_id=after_id)
-    return [_todo(row) async for row in rows]
+    return [_todo(row) for row in await rows.fetchall()]
 
 
 async def count_todos(conn: Any) -> int:

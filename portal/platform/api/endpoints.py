@@ -17,7 +17,8 @@ from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.auth.tokens import authenticate_token
 from portal.platform.auth.users import User
 from portal.platform.errors import Conflict, Invalid, NotFound
-from portal.platform.keys import api_endpoints_key, db_key, settings_key, user_key
+from portal.platform.keys import api_endpoints_key, db_key, mounts_key, settings_key, user_key
+from portal.platform.registry import Mounts
 from portal.platform.urls import url_for
 
 __all__ = ["Access", "Call", "Endpoint", "HasId", "install", "json_response"]
@@ -82,6 +83,7 @@ class Call:
     query: Any = None
     user: User | None = None
     app_name: str = field(default="api")
+    _mounts: Mounts | None = field(default=None, repr=False)
 
     def db(self) -> AbstractAsyncContextManager[Any]:
         """A connection from the shared engine (``async with call.db() as conn``)."""
@@ -90,6 +92,11 @@ class Call:
 
     def url(self, name: str, *, query: Mapping[str, int] | None = None, **parts: int) -> str:
         """The path of this API's route *name* (``todos.item``), following the prefix."""
+        if query is None:
+            # A list builds a URL per row: look the mounts up once per call.
+            if self._mounts is None:
+                self._mounts = self.request.config_dict[mounts_key]
+            return self._mounts.path(f"{self.app_name}:{name}", **parts)
         return str(url_for(self.request, f"{self.app_name}:{name}", query=query, **parts))
 
     def page(

@@ -83,7 +83,7 @@ async def create_token(conn: Any, user_id: int, name: str = "default") -> tuple[
 async def list_tokens(conn: Any, user_id: int) -> list[ApiToken]:
     """Every token of *user_id*, revoked ones included, oldest first."""
     query = sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
-    return [_token(row) async for row in await conn.execute(query)]
+    return [_token(row) for row in await (await conn.execute(query)).fetchall()]
 
 
 async def revoke_token(conn: Any, token_id: int) -> ApiToken:
