@@ -1,0 +1,134 @@
+"""The scenarios: what wrk asks portal, and which reference servers answer the same.
+
+Each reference server serves the same paths as portal, so one wrk command
+line (a fixed-seed Lua script for the random ids) drives them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.data import CHOICES_EACH, QUESTIONS, TODOS
+
+__all__ = ["FANOUT", "SCENARIOS", "Scenario", "WrkRequest", "select_scenarios"]
+
+
+@dataclass(frozen=True, slots=True)
+class WrkRequest:
+    """What wrk is told: a path, or a Lua script and its arguments."""
+
+    path: str = "/"
+    script: str | None = None
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One row group of the table: portal against each of its references."""
+
+    key: str
+    title: str
+    #: ``(server key, label)`` of each reference, as the table names it.
+    references: tuple[tuple[str, str], ...]
+    #: One request for the response comparison (the wrk run asks many like it).
+    sample_path: str
+    method: str = "GET"
+    #: The wrk request, for every server; a vote adds portal's token.
+    request: WrkRequest = WrkRequest()
+    #: Whether the request needs portal's API token.
+    authenticated: bool = False
+    #: The API reads, whose p99 has a target.
+    api_read: bool = False
+
+    def servers(self) -> tuple[str, ...]:
+        """portal, then the references' server keys."""
+        return ("portal", *(key for key, _ in self.references))
+
+    def wrk_request(self, server: str, token: str) -> WrkRequest:
+        """The request for *server*: only portal gets the bearer token."""
+        if not self.authenticated:
+            return self.request
+        secret = token if server == "portal" else ""
+        return WrkRequest(self.request.path, self.request.script, (*self.request.args, secret))
+
+
+_NAIVE = ("aiohttp", "aiohttp + naive aiopg.sa")
+_FASTAPI = ("fastapi", "FastAPI + asyncpg")
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        key="todo",
+        title="API read one todo",
+        references=(_FASTAPI, _NAIVE),
+        sample_path="/api/todos/1",
+        request=WrkRequest(script="random_id.lua", args=("/api/todos/%d", str(TODOS))),
+        api_read=True,
+    ),
+    Scenario(
+        key="question",
+        title="API read question + choices",
+        references=(_FASTAPI, _NAIVE),
+        sample_path="/api/questions/1",
+        request=WrkRequest(script="random_id.lua", args=("/api/questions/%d", str(QUESTIONS))),
+        api_read=True,
+    ),
+    Scenario(
+        key="list",
+        title="API list page of 20",
+        references=(_FASTAPI, _NAIVE),
+        sample_path="/api/todos/?limit=20",
+        request=WrkRequest(path="/api/todos/?limit=20"),
+        api_read=True,
+    ),
+    Scenario(
+        key="vote",
+        title="API vote (token auth)",
+        references=(_FASTAPI, _NAIVE),
+        sample_path="/api/questions/1/choices/1/vote",
+        method="POST",
+        request=WrkRequest(script="vote.lua", args=(str(QUESTIONS), str(CHOICES_EACH))),
+        authenticated=True,
+    ),
+    Scenario(
+        key="index",
+        title="polls index page",
+        references=(("aiohttp", "bare aiohttp-jinja2"),),
+        sample_path="/polls/",
+        request=WrkRequest(path="/polls/"),
+    ),
+    Scenario(
+        key="static",
+        title="static file",
+        references=(("aiohttp", "bare aiohttp static"),),
+        sample_path="/polls/static/polls.css",
+        request=WrkRequest(path="/polls/static/polls.css"),
+    ),
+    Scenario(
+        key="health",
+        title="no-database JSON (root route)",
+        references=(("aiohttp", "bare aiohttp"),),
+        sample_path="/healthz",
+        request=WrkRequest(path="/healthz"),
+    ),
+    Scenario(
+        key="json",
+        title="no-database JSON (API index)",
+        references=(("aiohttp", "bare aiohttp"),),
+        sample_path="/api/",
+        request=WrkRequest(path="/api/"),
+    ),
+)
+
+#: The WebSocket fan-out's key (it has no reference).
+FANOUT = "fanout"
+
+
+def select_scenarios(keys: tuple[str, ...]) -> tuple[tuple[Scenario, ...], bool]:
+    """The scenarios named by *keys* (all when empty), and whether the fan-out is in."""
+    known = {s.key for s in SCENARIOS} | {FANOUT}
+    unknown = sorted(set(keys) - known)
+    if unknown:
+        raise ValueError(f"unknown scenario(s) {unknown}; known: {sorted(known)}")
+    if not keys:
+        return SCENARIOS, True
+    return tuple(s for s in SCENARIOS if s.key in keys), FANOUT in keys
