@@ -185,6 +185,81 @@ async def test_logout_ends_the_session(client: Client, user: User) -> None:
     assert not await is_logged_in(client)
 
 
+async def _copy_of_session(client: Client, make_client: MakeClient) -> Client:
+    """Another client holding a copy of *client*'s session cookie, as a thief would."""
+    thief = await make_client()
+    thief.session.cookie_jar.update_cookies(
+        {COOKIE: session_cookie(client)}, response_url=thief.make_url("/")
+    )
+    return thief
+
+
+async def test_a_copied_cookie_is_logged_in_until_logout(
+    client: Client, make_client: MakeClient, user: User
+) -> None:
+    await log_in(client, "alice")
+
+    assert await is_logged_in(await _copy_of_session(client, make_client))
+
+
+async def test_logout_ends_a_copy_of_the_cookie_taken_before(
+    client: Client, make_client: MakeClient, user: User
+) -> None:
+    await log_in(client, "alice")
+    thief = await _copy_of_session(client, make_client)
+    token = await csrf_token(client)
+
+    await client.post("/logout", data={"csrf_token": token})
+
+    assert not await is_logged_in(thief)
+
+
+async def test_logout_ends_the_users_sessions_on_other_devices(
+    client: Client, make_client: MakeClient, user: User
+) -> None:
+    other = await make_client()
+    await log_in(other, "alice")
+    await log_in(client, "alice")
+    token = await csrf_token(client)
+
+    await client.post("/logout", data={"csrf_token": token})
+
+    assert not await is_logged_in(other)
+
+
+async def test_a_new_password_ends_every_session(
+    client: Client, make_client: MakeClient, conn: Any, user: User
+) -> None:
+    await log_in(client, "alice")
+    thief = await _copy_of_session(client, make_client)
+
+    await conn.execute("UPDATE users SET password_hash = 'changed' WHERE id = %s", (user.id,))
+
+    assert not await is_logged_in(client)
+    assert not await is_logged_in(thief)
+
+
+async def test_deactivating_ends_sessions_for_good_even_after_reactivation(
+    client: Client, conn: Any, user: User
+) -> None:
+    await log_in(client, "alice")
+
+    await conn.execute("UPDATE users SET is_active = false WHERE id = %s", (user.id,))
+    await conn.execute("UPDATE users SET is_active = true WHERE id = %s", (user.id,))
+
+    assert not await is_logged_in(client)
+
+
+async def test_other_changes_to_the_user_keep_the_session(
+    client: Client, conn: Any, user: User
+) -> None:
+    await log_in(client, "alice")
+
+    await conn.execute("UPDATE users SET is_staff = true WHERE id = %s", (user.id,))
+
+    assert await is_logged_in(client)
+
+
 async def test_logout_flashes_a_goodbye(client: Client, user: User) -> None:
     await log_in(client, "alice")
     token = await csrf_token(client)

@@ -25,6 +25,7 @@ users_admin = AdminTable(
     filters=("is_staff", "is_active", "date_joined"),
     ordering=("username",),
     readonly=("date_joined", "last_login"),
+    exclude=("session_version",),
     labels={"is_staff": "Staff", "is_active": "Active", "last_login": "Last login"},
     help_texts={
         "is_staff": "Staff may use this admin.",

@@ -68,7 +68,13 @@ def _safe(admin: AdminTable, name: str, value: Any) -> Any:
 
 def diff(admin: AdminTable, before: Row | None, after: Row | None) -> dict[str, list[Any]]:
     """``{column: [old, new]}`` for every column that differs (all set ones on create/delete)."""
-    names: Iterable[str] = (column.name for column in admin.table.c if column.name != "id")
+    # Excluded columns are not the admin's to change (a trigger's bookkeeping,
+    # say): their changes are not the editor's either.
+    names: Iterable[str] = (
+        column.name
+        for column in admin.table.c
+        if column.name != "id" and column.name not in admin.exclude
+    )
     changes: dict[str, list[Any]] = {}
     for name in names:
         old = None if before is None else before.get(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp_session import get_session
 
-from portal.platform.auth.users import User, get_user
+from portal.platform.auth.users import User, end_sessions, get_user
 from portal.platform.errors import NotFound
 from portal.platform.keys import db_key, user_key
 from portal.platform.sessions import rotate_session
@@ -13,6 +13,8 @@ from portal.platform.sessions import rotate_session
 __all__ = ["current_user", "log_in", "log_out", "session_user_id"]
 
 _USER_ID = "_auth.user_id"
+#: The user's session version when this session logged in (platform_0004).
+_VERSION = "_auth.version"
 
 
 async def current_user(request: web.Request) -> User | None:
@@ -28,7 +30,11 @@ async def current_user(request: web.Request) -> User | None:
                 user = await get_user(conn, user_id)
         except NotFound:
             user = None
-        if user is not None and not user.is_active:
+        if user is not None and (
+            not user.is_active or session.get(_VERSION) != user.session_version
+        ):
+            # Deactivated, or the session was ended (logout anywhere, a new
+            # password): a copied cookie is as anonymous as the original.
             user = None
     request[user_key] = user
     return user
@@ -44,10 +50,19 @@ async def log_in(request: web.Request, user: User) -> None:
     """Start a new session for *user*: new session id, new CSRF token."""
     session = await rotate_session(request)
     session[_USER_ID] = user.id
+    session[_VERSION] = user.session_version
     request[user_key] = user
 
 
 async def log_out(request: web.Request) -> None:
-    """End the session; the next request is anonymous."""
+    """End every session of the logged-in user, copies included; then start afresh.
+
+    The session lives in the cookie, so forgetting it here would leave any
+    copy of the cookie valid: the user's session version is raised instead.
+    """
+    user = await current_user(request)
+    if user is not None:
+        async with request.config_dict[db_key].acquire() as conn:
+            await end_sessions(conn, user.id)
     await rotate_session(request)
     request[user_key] = None

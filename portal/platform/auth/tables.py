@@ -20,6 +20,8 @@ users = sa.Table(
         "date_joined", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),
     sa.Column("last_login", sa.DateTime(timezone=True), nullable=True),
+    # Raised to end every session of the user (platform_0004).
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="1"),
 )
 
 api_tokens = sa.Table(

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidUser",
     "User",
     "create_user",
+    "end_sessions",
     "get_user",
     "get_user_by_username",
     "password_hash_of",
@@ -37,10 +38,18 @@ class User:
     username: str
     is_staff: bool
     is_active: bool
+    #: A session counts only while it carries this version (see ``end_sessions``).
+    session_version: int = 1
 
 
 #: The columns a :class:`User` is built from.
-user_columns = (users.c.id, users.c.username, users.c.is_staff, users.c.is_active)
+user_columns = (
+    users.c.id,
+    users.c.username,
+    users.c.is_staff,
+    users.c.is_active,
+    users.c.session_version,
+)
 
 
 _USER_BY_ID = sa.select(*user_columns).where(users.c.id == sa.bindparam("user_id"))
@@ -48,7 +57,13 @@ _USER_BY_ID = sa.select(*user_columns).where(users.c.id == sa.bindparam("user_id
 
 def user_from_row(row: Any) -> User:
     """A :class:`User` from a row holding :data:`user_columns`."""
-    return User(id=row.id, username=row.username, is_staff=row.is_staff, is_active=row.is_active)
+    return User(
+        id=row.id,
+        username=row.username,
+        is_staff=row.is_staff,
+        is_active=row.is_active,
+        session_version=row.session_version,
+    )
 
 
 async def get_user(conn: Any, user_id: int) -> User:
@@ -102,3 +117,15 @@ async def create_user(conn: Any, username: str, password: str, *, is_staff: bool
 async def touch_last_login(conn: Any, user_id: int) -> None:
     """Record that *user_id* has just logged in."""
     await conn.execute(users.update().where(users.c.id == user_id).values(last_login=sa.func.now()))
+
+
+async def end_sessions(conn: Any, user_id: int) -> None:
+    """End every session of *user_id*, on every device, copied cookies included.
+
+    Changing the password or deactivating the user does the same, by trigger.
+    """
+    await conn.execute(
+        users.update()
+        .where(users.c.id == user_id)
+        .values(session_version=users.c.session_version + 1)
+    )
