@@ -55,6 +55,12 @@ class Settings:
     session_cookie_name: str = "portal_session"
     session_cookie_secure: bool = False
     session_max_age: int = 14 * 24 * 3600
+    #: A login lasts at most this long (seconds), however active it is.
+    session_lifetime: int = 12 * 3600
+    #: A staff login ends after this long without a request (seconds; 0: never).
+    staff_idle_timeout: int = 30 * 60
+    #: The same for other users (0: only the lifetime applies).
+    user_idle_timeout: int = 0
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"
@@ -244,6 +250,11 @@ def _validate(settings: Settings) -> Settings:
             f"setting 'log_level' must be one of {', '.join(_LOG_LEVELS)}, "
             f"not {settings.log_level!r}"
         )
+    for name in ("session_lifetime", "staff_idle_timeout", "user_idle_timeout"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"setting {name!r} must be a number of seconds, 0 or more")
+    if settings.session_lifetime == 0:
+        raise SettingsError("setting 'session_lifetime' must be at least 1 second")
     if settings.api_body_limit < 1:
         raise SettingsError("setting 'api_body_limit' must be a positive number of bytes")
     if settings.db_pool_min < 0 or settings.db_pool_max < max(1, settings.db_pool_min):

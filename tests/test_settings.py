@@ -267,3 +267,11 @@ def test_portal_access_log_turns_the_request_log_on_in_production() -> None:
     settings = load_settings(environ={"PORTAL_ACCESS_LOG": "1"}, require_secret=False)
 
     assert settings.access_log is True
+
+
+@pytest.mark.parametrize("name", ["session_lifetime", "staff_idle_timeout", "user_idle_timeout"])
+def test_a_negative_session_time_is_refused_by_name(tmp_path: Path, name: str) -> None:
+    path = write_config(tmp_path, f"{name}: -1\n")
+
+    with pytest.raises(SettingsError, match=name):
+        load_settings(config_file=path, environ={}, require_secret=False)

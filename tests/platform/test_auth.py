@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 from typing import Any
 
@@ -10,8 +11,10 @@ import psycopg2
 import pytest
 
 from portal import cli
+from portal.platform.auth import session as session_module
 from portal.platform.auth.passwords import verify_password
 from portal.platform.auth.users import User
+from portal.settings import Settings
 from tests.conftest import PASSWORD, Client, MakeClient, csrf_token, log_in
 from tests.platform.test_sessions import COOKIE, decrypt, session_cookie
 
@@ -372,3 +375,75 @@ def test_createsuperuser_without_a_terminal_asks_for_password_stdin(
 
     assert status == 1
     assert "--password-stdin" in capsys.readouterr().err
+
+
+class Clock:
+    """The sessions' clock, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(session_module, "_now", clock)
+    return clock
+
+
+async def test_a_login_ends_after_its_lifetime_however_active(
+    client: Client, user: User, clock: Clock
+) -> None:
+    await log_in(client, "alice")
+    for _ in range(12):
+        clock.now += 3600 - 1
+        assert await is_logged_in(client)
+
+    clock.now += 13
+
+    assert not await is_logged_in(client)
+
+
+async def test_a_staff_login_ends_after_30_idle_minutes(
+    client: Client, staff_user: User, clock: Clock
+) -> None:
+    await log_in(client, staff_user.username)
+    clock.now += 29 * 60
+    assert await is_logged_in(client)
+
+    clock.now += 31 * 60
+
+    assert not await is_logged_in(client)
+
+
+async def test_use_keeps_a_staff_login_alive(
+    client: Client, staff_user: User, clock: Clock
+) -> None:
+    await log_in(client, staff_user.username)
+    for _ in range(4):
+        clock.now += 20 * 60
+        assert await is_logged_in(client)
+
+
+async def test_other_users_have_no_idle_timeout_by_default(
+    client: Client, user: User, clock: Clock
+) -> None:
+    await log_in(client, "alice")
+
+    clock.now += 6 * 3600
+
+    assert await is_logged_in(client)
+
+
+async def test_the_idle_timeout_of_other_users_comes_from_settings(
+    make_client: MakeClient, settings: Settings, user: User, clock: Clock
+) -> None:
+    client = await make_client(dataclasses.replace(settings, user_idle_timeout=600))
+    await log_in(client, "alice")
+
+    clock.now += 601
+
+    assert not await is_logged_in(client)

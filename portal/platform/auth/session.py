@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
-from aiohttp_session import get_session
+from aiohttp_session import Session, get_session
 
 from portal.platform.auth.users import User, end_sessions, get_user
 from portal.platform.errors import NotFound
-from portal.platform.keys import db_key, user_key
+from portal.platform.keys import db_key, settings_key, user_key
 from portal.platform.sessions import rotate_session
+from portal.settings import Settings
 
 __all__ = ["current_user", "log_in", "log_out", "session_user_id"]
 
 _USER_ID = "_auth.user_id"
 #: The user's session version when this session logged in (platform_0004).
 _VERSION = "_auth.version"
+#: When the session logged in, and when it was last used (Unix seconds).
+_LOGIN_AT = "_auth.login_at"
+_SEEN_AT = "_auth.seen_at"
+#: "Last used" is rewritten at most this often: each rewrite is a new cookie.
+_SEEN_RESOLUTION = 60
+
+#: The clock sessions are timed by (tests move it).
+_now = time.time
 
 
 async def current_user(request: web.Request) -> User | None:
@@ -36,8 +47,28 @@ async def current_user(request: web.Request) -> User | None:
             # Deactivated, or the session was ended (logout anywhere, a new
             # password): a copied cookie is as anonymous as the original.
             user = None
+        elif user is not None and _expired(session, user, request.config_dict[settings_key]):
+            for key in (_USER_ID, _VERSION, _LOGIN_AT, _SEEN_AT):
+                session.pop(key, None)
+            user = None
     request[user_key] = user
     return user
+
+
+def _expired(session: Session, user: User, settings: Settings) -> bool:
+    """Whether the login is too old or idle too long; else note that it is in use."""
+    now = _now()
+    login_at, seen_at = session.get(_LOGIN_AT), session.get(_SEEN_AT)
+    if not isinstance(login_at, int | float) or not isinstance(seen_at, int | float):
+        return True
+    if now - login_at > settings.session_lifetime:
+        return True
+    idle = settings.staff_idle_timeout if user.is_staff else settings.user_idle_timeout
+    if idle and now - seen_at > idle:
+        return True
+    if now - seen_at >= _SEEN_RESOLUTION:
+        session[_SEEN_AT] = int(now)
+    return False
 
 
 async def session_user_id(request: web.Request) -> int | None:
@@ -51,6 +82,7 @@ async def log_in(request: web.Request, user: User) -> None:
     session = await rotate_session(request)
     session[_USER_ID] = user.id
     session[_VERSION] = user.session_version
+    session[_LOGIN_AT] = session[_SEEN_AT] = int(_now())
     request[user_key] = user
 
 
