@@ -68,6 +68,10 @@ class Settings:
     #: for development, off in production, where the proxy in front usually
     #: logs requests and a line per request costs ~10% of a small one.
     access_log: bool = False
+    #: Host names the site answers to with debug off; a request for another
+    #: host is refused (400). ``.example.com`` also matches its subdomains,
+    #: ``*`` matches any. Empty: only this machine's names (localhost, 127.0.0.1, ::1).
+    allowed_hosts: tuple[str, ...] = ()
     #: The largest JSON body the API reads, in bytes; larger ones get 413.
     api_body_limit: int = 1024 * 1024
 
@@ -111,6 +115,7 @@ _ENV = {
     "session_cookie_secure": "PORTAL_SESSION_COOKIE_SECURE",
     "log_level": "PORTAL_LOG_LEVEL",
     "access_log": "PORTAL_ACCESS_LOG",
+    "allowed_hosts": "PORTAL_ALLOWED_HOSTS",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -185,6 +190,8 @@ def _from_env(name: str, var: str, text: str) -> Any:
             return int(text)
         except ValueError:
             raise SettingsError(f"{var} must be an integer, not {text!r}") from None
+    if kind == "tuple[str, ...]":
+        return [part.strip() for part in text.split(",") if part.strip()]
     return text
 
 
@@ -201,6 +208,10 @@ def _coerce(name: str, value: Any) -> Any:
     kind = _FIELDS[name].type
     if name == "apps":
         return _coerce_apps(value)
+    if kind == "tuple[str, ...]":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"setting {name!r} must be a list of strings, not {value!r}")
+        return tuple(value)
     allowed = _TYPES[str(kind)]
     # bool is an int subclass: an ``int`` setting must not accept ``true``.
     if not isinstance(value, allowed) or (kind == "int" and isinstance(value, bool)):

@@ -41,6 +41,7 @@ def safe_env(clean_db: str, data_dir: Path) -> dict[str, str]:
         "PORTAL_DEBUG": "0",
         "PORTAL_SECRET_KEY": SAFE_SECRET,
         "PORTAL_SESSION_COOKIE_SECURE": "1",
+        "PORTAL_ALLOWED_HOSTS": "portal.example",
         "PORTAL_DATABASE_URL": clean_db,
         "PORTAL_DATA_DIR": str(data_dir),
     }
@@ -62,7 +63,8 @@ def test_check_names_every_unsafe_setting(clean_db: str, tmp_path: Path) -> None
     assert "debug is on" in result.stderr
     assert "development key" in result.stderr
     assert "session cookies are sent over plain http" in result.stderr
-    assert "3 problem(s) found." in result.stderr
+    assert "no allowed_hosts" in result.stderr
+    assert "4 problem(s) found." in result.stderr
 
 
 def test_check_names_a_missing_secret_key(clean_db: str, tmp_path: Path) -> None:
@@ -74,6 +76,15 @@ def test_check_names_a_missing_secret_key(clean_db: str, tmp_path: Path) -> None
     assert result.returncode == 1
     assert "no secret key" in result.stderr
     assert "1 problem(s) found." in result.stderr
+
+
+def test_check_names_an_allow_list_that_allows_any_host(clean_db: str, tmp_path: Path) -> None:
+    env = {**safe_env(clean_db, tmp_path), "PORTAL_ALLOWED_HOSTS": "*"}
+
+    result = run_portal(["check"], env, tmp_path)
+
+    assert result.returncode == 1
+    assert "any Host header is accepted" in result.stderr
 
 
 def test_check_names_an_unreachable_database(tmp_path: Path) -> None:

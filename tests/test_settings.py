@@ -275,3 +275,18 @@ def test_a_negative_session_time_is_refused_by_name(tmp_path: Path, name: str) -
 
     with pytest.raises(SettingsError, match=name):
         load_settings(config_file=path, environ={}, require_secret=False)
+
+
+def test_allowed_hosts_come_from_a_comma_separated_variable() -> None:
+    settings = load_settings(
+        environ={"PORTAL_ALLOWED_HOSTS": "example.com, .example.org"}, require_secret=False
+    )
+
+    assert settings.allowed_hosts == ("example.com", ".example.org")
+
+
+def test_allowed_hosts_in_yaml_must_be_a_list_of_names(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "allowed_hosts: example.com\n")
+
+    with pytest.raises(SettingsError, match="allowed_hosts"):
+        load_settings(config_file=path, environ={}, require_secret=False)

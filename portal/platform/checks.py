@@ -27,6 +27,13 @@ def deploy_problems(settings: Settings) -> list[str]:
             "session cookies are sent over plain http: set session_cookie_secure "
             "(PORTAL_SESSION_COOKIE_SECURE=1) when serving over https"
         )
+    if not settings.allowed_hosts:
+        problems.append(
+            "no allowed_hosts: with debug off only localhost is answered; set "
+            "PORTAL_ALLOWED_HOSTS to the site's host names (example.com,.example.com)"
+        )
+    elif "*" in settings.allowed_hosts:
+        problems.append("allowed_hosts contains '*': any Host header is accepted")
     problem = _database_problem(settings)
     if problem:
         problems.append(problem)

@@ -11,6 +11,7 @@ from portal.platform.csrf import csrf_middleware
 from portal.platform.db import embedded_postgres_ctx, engine_ctx
 from portal.platform.errorpages import error_middleware
 from portal.platform.events import EventBus, events_ctx
+from portal.platform.hosts import host_middleware
 from portal.platform.keys import (
     database_url_key,
     events_key,
@@ -49,6 +50,9 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
         platform_session_middleware(settings),
         csrf_middleware,
     ]
+    if not settings.debug:
+        # Inside the error middleware, so the refusal is a formatted 400.
+        middlewares.insert(2, host_middleware(settings))
     if settings.access_log:
         middlewares.insert(0, request_log_middleware)
     root = web.Application(middlewares=middlewares)
