@@ -85,7 +85,7 @@ def test_upgrade_brings_every_branch_to_its_head(fresh_database: str) -> None:
 
     assert revisions(fresh_database) == expected_heads(INSTALLED_APPS)
     assert expected_heads(INSTALLED_APPS) == {
-        "platform_0004",
+        "platform_0005",
         "polls_0002",
         "todos_0002",
     }

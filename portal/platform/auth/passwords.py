@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,9 +15,13 @@ MIN_PASSWORD_LENGTH = 8
 # argon2-cffi's defaults follow RFC 9106's second recommended profile.
 _hasher = PasswordHasher()
 
-# Verified against when the user does not exist, so an unknown username costs
-# as much time as a wrong password and the two cannot be told apart.
-_DUMMY_HASH = _hasher.hash("portal-dummy-password")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so an unknown username
+    costs as much time as a wrong password and the two cannot be told apart.
+    Made on first use, not at import: a hash takes tens of ms of start-up."""
+    return _hasher.hash("portal-dummy-password")
 
 
 async def hash_password(password: str) -> str:
@@ -29,7 +34,7 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
     def check() -> bool:
         try:
-            return _hasher.verify(password_hash or _DUMMY_HASH, password) and (
+            return _hasher.verify(password_hash or _dummy_hash(), password) and (
                 password_hash is not None
             )
         except (VerificationError, InvalidHashError):

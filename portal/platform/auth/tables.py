@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["api_tokens", "metadata", "users"]
+__all__ = ["api_tokens", "login_failures", "metadata", "users"]
 
 metadata = sa.MetaData()
 
@@ -36,4 +36,13 @@ api_tokens = sa.Table(
     ),
     sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+#: Failed logins per account (platform_0005), read by the login throttle.
+login_failures = sa.Table(
+    "login_failures",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("account", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from urllib.parse import urlsplit
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
+from portal.platform.auth import throttle
 from portal.platform.auth.passwords import verify_password
 from portal.platform.auth.session import current_user, log_in, log_out
 from portal.platform.auth.users import password_hash_of, touch_last_login
@@ -15,6 +18,8 @@ from portal.platform.templating import render
 from portal.platform.urls import url_for
 
 __all__ = ["login", "login_form", "logout", "safe_next"]
+
+auth_log = logging.getLogger("portal.auth")
 
 
 def safe_next(request: web.Request, target: str | None) -> str:
@@ -42,31 +47,60 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    """Check the credentials; on success rotate the session and go to ``next``."""
+    """Check the credentials; on success rotate the session and go to ``next``.
+
+    Throttled per account (:mod:`portal.platform.auth.throttle`); every
+    attempt is logged on ``portal.auth`` with its outcome and peer address.
+    """
     form = await request.post()
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     target = str(form.get("next", ""))
-    async with request.config_dict[db_key].acquire() as conn:
+    account = throttle.account_key(username)
+    async with request.config_dict[db_key].acquire() as conn, conn.begin():
+        await throttle.lock_account(conn, account)
+        wait = await throttle.retry_after(conn, account)
+        if wait is not None:
+            auth_log.warning("login throttled for %r from %s", account, request.remote)
+            return await _refused(request, username, target, wait)
         found = await password_hash_of(conn, username) if username else None
         user, password_hash = found if found is not None else (None, None)
         # Always verify, even without a user, so timing does not reveal which names exist.
         valid = await verify_password(password_hash, password)
-        if user is None or not valid or not user.is_active:
-            return await render(
-                request,
-                "auth/login.html",
-                {
-                    "next": target,
-                    "username": username,
-                    "error": "Please enter a correct username and password.",
-                },
-                status=400,
-            )
+        succeeded = user is not None and valid and user.is_active
+        await throttle.record(conn, account, succeeded=succeeded)
+        if not succeeded or user is None:
+            auth_log.warning("login failed for %r from %s", account, request.remote)
+            return await _refused(request, username, target)
         await touch_last_login(conn, user.id)
+    auth_log.info("login succeeded for %r from %s", account, request.remote)
     await log_in(request, user)
     await flash(request, f"Welcome, {user.username}.", "success")
     raise web.HTTPSeeOther(location=safe_next(request, target))
+
+
+async def _refused(
+    request: web.Request, username: str, target: str, retry_after: int | None = None
+) -> web.Response:
+    """The login form again: 400 with one message for any bad credentials, or 429."""
+    if retry_after is None:
+        error, status = "Please enter a correct username and password.", 400
+    else:
+        minutes = math.ceil(retry_after / 60)
+        error = (
+            "Too many failed attempts for this account. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        )
+        status = 429
+    response = await render(
+        request,
+        "auth/login.html",
+        {"next": target, "username": username, "error": error},
+        status=status,
+    )
+    if retry_after is not None:
+        response.headers[hdrs.RETRY_AFTER] = str(retry_after)
+    return response
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
