@@ -26,8 +26,9 @@ __all__ = ["MAX_FAILURES", "WINDOW", "account_key", "lock_account", "record", "r
 MAX_FAILURES = 10
 WINDOW = dt.timedelta(minutes=15)
 
+# How long each recent failure still counts, newest first.
 _RECENT = (
-    sa.select(login_failures.c.at)
+    sa.select((login_failures.c.at + WINDOW - sa.func.now()).label("left"))
     .where(
         login_failures.c.account == sa.bindparam("account"),
         login_failures.c.at > sa.func.now() - WINDOW,
@@ -57,11 +58,10 @@ async def lock_account(conn: Any, account: str) -> None:
 async def retry_after(conn: Any, account: str) -> int | None:
     """Seconds until *account* may try again, or None when it may now."""
     await conn.execute(_FORGET_OLD, account=account)
-    recent = [row.at for row in await (await conn.execute(_RECENT, account=account)).fetchall()]
+    recent = [row.left for row in await (await conn.execute(_RECENT, account=account)).fetchall()]
     if len(recent) < MAX_FAILURES:
         return None
-    now = await conn.scalar(sa.select(sa.func.now()))
-    seconds: float = (recent[-1] + WINDOW - now).total_seconds()
+    seconds: float = recent[-1].total_seconds()
     return max(1, math.ceil(seconds))
 
 

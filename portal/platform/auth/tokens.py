@@ -105,8 +105,12 @@ async def revoke_token(conn: Any, token_id: int) -> ApiToken:
 #: same row lock.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
+_STALE = sa.or_(
+    api_tokens.c.last_used_at.is_(None),
+    api_tokens.c.last_used_at < sa.func.now() - LAST_USED_RESOLUTION,
+)
 _TOKEN_USER = (
-    sa.select(*user_columns, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+    sa.select(*user_columns, api_tokens.c.id.label("token_id"), _STALE.label("stale"))
     .select_from(api_tokens.join(users, api_tokens.c.user_id == users.c.id))
     .where(
         api_tokens.c.token_hash == sa.bindparam("token_hash"),
@@ -116,13 +120,7 @@ _TOKEN_USER = (
 )
 _TOUCH = (
     api_tokens.update()
-    .where(
-        api_tokens.c.id == sa.bindparam("token_id"),
-        sa.or_(
-            api_tokens.c.last_used_at.is_(None),
-            api_tokens.c.last_used_at < sa.func.now() - LAST_USED_RESOLUTION,
-        ),
-    )
+    .where(api_tokens.c.id == sa.bindparam("token_id"), _STALE)
     .values(last_used_at=sa.func.now())
 )
 
@@ -137,7 +135,6 @@ async def authenticate_token(conn: Any, secret: str) -> User | None:
     row = await (await conn.execute(_TOKEN_USER, token_hash=hash_token(secret))).first()
     if row is None:
         return None
-    last_used = row.last_used_at
-    if last_used is None or last_used < dt.datetime.now(dt.UTC) - LAST_USED_RESOLUTION:
+    if row.stale:
         await conn.execute(_TOUCH, token_id=row.token_id)
     return user_from_row(row)
