@@ -41,21 +41,20 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     mounted (so the engine is open before sub-app start-up hooks run), and each
     sub-app is complete before ``add_subapp`` freezes it.
     """
-    # Outermost first: every request is logged with its final status, 404s get
-    # a trailing slash tried, errors are formatted, then the session exists
-    # for the CSRF check.
-    middlewares = [
-        normalize_path_middleware(append_slash=True, merge_slashes=True),
-        error_middleware,
-        platform_session_middleware(settings),
-        csrf_middleware,
-    ]
-    if not settings.debug:
-        # Inside the error middleware, so the refusal is a formatted 400.
-        middlewares.insert(2, host_middleware(settings))
-    if settings.access_log:
-        middlewares.insert(0, request_log_middleware)
-    root = web.Application(middlewares=middlewares)
+    # Outermost first: every request is logged with its final status (when the
+    # access log is on), 404s get a trailing slash tried, errors are formatted,
+    # an unknown host is refused (debug off; inside the error middleware, so
+    # the refusal is a formatted 400), then the session exists for the CSRF check.
+    root = web.Application(
+        middlewares=[
+            *([request_log_middleware] if settings.access_log else []),
+            normalize_path_middleware(append_slash=True, merge_slashes=True),
+            error_middleware,
+            *([] if settings.debug else [host_middleware(settings)]),
+            platform_session_middleware(settings),
+            csrf_middleware,
+        ],
+    )
     root[settings_key] = settings
     root[policy_key] = HTML_SITE
     root.on_response_prepare.append(security_headers(settings))

@@ -19,7 +19,6 @@ from portal.platform.auth.users import User
 from portal.platform.errors import Conflict, Invalid, NotFound
 from portal.platform.keys import api_endpoints_key, db_key, mounts_key, settings_key, user_key
 from portal.platform.registry import Mounts
-from portal.platform.urls import url_for
 
 __all__ = ["Access", "Call", "Endpoint", "HasId", "install", "json_response"]
 
@@ -92,12 +91,13 @@ class Call:
 
     def url(self, name: str, *, query: Mapping[str, int] | None = None, **parts: int) -> str:
         """The path of this API's route *name* (``todos.item``), following the prefix."""
+        # A list builds a URL per row: look the mounts up once per call.
+        if self._mounts is None:
+            self._mounts = self.request.config_dict[mounts_key]
+        route = f"{self.app_name}:{name}"
         if query is None:
-            # A list builds a URL per row: look the mounts up once per call.
-            if self._mounts is None:
-                self._mounts = self.request.config_dict[mounts_key]
-            return self._mounts.path(f"{self.app_name}:{name}", **parts)
-        return str(url_for(self.request, f"{self.app_name}:{name}", query=query, **parts))
+            return self._mounts.path(route, **parts)
+        return str(self._mounts.url(route, query=query, **parts))
 
     def page(
         self, rows: Sequence[HasId], item: Callable[[Any], BaseModel], route: str, **parts: int
