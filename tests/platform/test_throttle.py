@@ -10,14 +10,13 @@ import pytest
 
 from portal.platform.auth.users import User
 from tests.conftest import PASSWORD, Client, MakeClient, csrf_token
+from tests.platform.test_auth import post_login
 
 WRONG = "not-the-password"
 
 
 async def attempt(client: Client, username: str, password: str) -> Any:
-    token = await csrf_token(client)
-    form = {"csrf_token": token, "username": username, "password": password}
-    return await client.post("/login", data=form, allow_redirects=False)
+    return await post_login(client, username=username, password=password)
 
 
 async def fail_times(client: Client, username: str, times: int) -> None:
