@@ -7,6 +7,7 @@ Mistakes stop start-up with a :class:`SettingsError` naming the key at fault.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -74,6 +75,22 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()
     #: The largest JSON body the API reads, in bytes; larger ones get 413.
     api_body_limit: int = 1024 * 1024
+    #: The largest HTML form body (urlencoded or multipart), in bytes; larger get 413.
+    form_body_limit: int = 256 * 1024
+    #: Peers (addresses or networks such as ``10.0.0.0/8``) whose ``X-Forwarded-For``
+    #: and ``X-Forwarded-Proto`` are believed. Empty: the peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    #: ``Strict-Transport-Security`` max-age sent on https responses (seconds; 0: none).
+    hsts_seconds: int = 365 * 24 * 3600
+    #: How long a request waits for a pooled database connection before 503 (seconds).
+    db_acquire_timeout: float = 3.0
+    #: PostgreSQL's ``statement_timeout`` for the site's queries (seconds; 0: none).
+    db_statement_timeout: float = 10.0
+    #: A request still running after this long is answered 504 (seconds; 0: no
+    #: limit). Live sockets and streams are exempt.
+    request_timeout: float = 30.0
+    #: On SIGTERM, in-flight requests get this long to finish (seconds).
+    shutdown_timeout: float = 10.0
 
     def prefix(self, app_name: str) -> str:
         """The mount prefix of *app_name*, with a leading and trailing slash.
@@ -116,6 +133,11 @@ _ENV = {
     "log_level": "PORTAL_LOG_LEVEL",
     "access_log": "PORTAL_ACCESS_LOG",
     "allowed_hosts": "PORTAL_ALLOWED_HOSTS",
+    "trusted_proxies": "PORTAL_TRUSTED_PROXIES",
+    "db_acquire_timeout": "PORTAL_DB_ACQUIRE_TIMEOUT",
+    "db_statement_timeout": "PORTAL_DB_STATEMENT_TIMEOUT",
+    "request_timeout": "PORTAL_REQUEST_TIMEOUT",
+    "shutdown_timeout": "PORTAL_SHUTDOWN_TIMEOUT",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -190,6 +212,11 @@ def _from_env(name: str, var: str, text: str) -> Any:
             return int(text)
         except ValueError:
             raise SettingsError(f"{var} must be an integer, not {text!r}") from None
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(f"{var} must be a number, not {text!r}") from None
     if kind == "tuple[str, ...]":
         return [part.strip() for part in text.split(",") if part.strip()]
     return text
@@ -198,6 +225,7 @@ def _from_env(name: str, var: str, text: str) -> Any:
 _TYPES: dict[str, tuple[type, ...]] = {
     "bool": (bool,),
     "int": (int,),
+    "float": (int, float),
     "str": (str,),
     "str | None": (str, type(None)),
     "Path": (str, Path),
@@ -213,14 +241,16 @@ def _coerce(name: str, value: Any) -> Any:
             raise SettingsError(f"setting {name!r} must be a list of strings, not {value!r}")
         return tuple(value)
     allowed = _TYPES[str(kind)]
-    # bool is an int subclass: an ``int`` setting must not accept ``true``.
-    if not isinstance(value, allowed) or (kind == "int" and isinstance(value, bool)):
+    # bool is an int subclass: a number setting must not accept ``true``.
+    if not isinstance(value, allowed) or (kind in ("int", "float") and isinstance(value, bool)):
         expected = " or ".join("null" if t is type(None) else t.__name__ for t in allowed)
         raise SettingsError(
             f"setting {name!r} must be {expected}, not {type(value).__name__} ({value!r})"
         )
     if kind == "Path":
         return Path(str(value))
+    if kind == "float" and isinstance(value, int):
+        return float(value)
     return value
 
 
@@ -266,14 +296,36 @@ def _validate(settings: Settings) -> Settings:
             raise SettingsError(f"setting {name!r} must be a number of seconds, 0 or more")
     if settings.session_lifetime == 0:
         raise SettingsError("setting 'session_lifetime' must be at least 1 second")
-    if settings.api_body_limit < 1:
-        raise SettingsError("setting 'api_body_limit' must be a positive number of bytes")
+    for name in ("api_body_limit", "form_body_limit"):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"setting {name!r} must be a positive number of bytes")
+    for name in (
+        "hsts_seconds",
+        "db_statement_timeout",
+        "request_timeout",
+        "shutdown_timeout",
+    ):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"setting {name!r} must be a number of seconds, 0 or more")
+    if settings.db_acquire_timeout <= 0:
+        raise SettingsError("setting 'db_acquire_timeout' must be a positive number of seconds")
+    _check_networks(settings.trusted_proxies)
     if settings.db_pool_min < 0 or settings.db_pool_max < max(1, settings.db_pool_min):
         raise SettingsError("settings 'db_pool_min'/'db_pool_max' must satisfy 0 <= min <= max")
     prefixes = list(settings.apps.values())
     if len(set(prefixes)) != len(prefixes):
         raise SettingsError(f"setting 'apps' mounts two apps at one prefix: {prefixes}")
     return settings
+
+
+def _check_networks(entries: tuple[str, ...]) -> None:
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"setting 'trusted_proxies': {entry!r} is not an IP address or network"
+            ) from None
 
 
 def _dev_secret(data_dir: Path) -> str:

@@ -1,0 +1,1 @@
+"""The fault suite: the real site under load while its database and workers fail."""
