@@ -27,6 +27,7 @@ __all__ = [
     "database_url_key",
     "db_key",
     "events_key",
+    "https_key",
     "mounts_key",
     "policy_key",
     "root_key",
@@ -61,6 +62,10 @@ policy_key: web.AppKey[Policy] = web.AppKey("policy_key")
 
 #: The logged-in user of this request, loaded at most once per request.
 user_key: web.RequestKey[User | None] = web.RequestKey("user_key")
+
+#: Whether the client reached the site over https, when a trusted proxy said so
+#: (``X-Forwarded-Proto``); absent, the connection's own scheme counts.
+https_key: web.RequestKey[bool] = web.RequestKey("https_key")
 
 #: Set on each sub-app when it is mounted: the root it belongs to.
 root_key = web.AppKey("root_key", web.Application)

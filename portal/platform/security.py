@@ -1,4 +1,8 @@
-"""Security headers on every response the root or any sub-app sends, errors included."""
+"""Security headers on every response the root or any sub-app sends, errors included.
+
+``Strict-Transport-Security`` is added to responses to https requests (as a
+trusted proxy reports them, see :mod:`portal.platform.proxy`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from portal.platform.proxy import is_https
 from portal.settings import Settings
 
 __all__ = ["CONTENT_SECURITY_POLICY", "security_headers"]
@@ -37,11 +42,16 @@ def security_headers(settings: Settings) -> ResponseHook:
     if not settings.debug:
         headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     pairs = tuple(headers.items())
+    # Only over https: a browser ignores it on plain http, and on a site that
+    # is not yet on https it would lock visitors out for a year.
+    hsts = f"max-age={settings.hsts_seconds}" if settings.hsts_seconds else None
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         response_headers = response.headers
         for name, value in pairs:
             if name not in response_headers:
                 response_headers[name] = value
+        if hsts is not None and is_https(request):
+            response_headers["Strict-Transport-Security"] = hsts
 
     return add_headers

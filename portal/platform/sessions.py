@@ -17,10 +17,17 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
-from aiohttp_session import Session, get_session, new_session, session_middleware
+from aiohttp_session import (
+    AbstractStorage,
+    Session,
+    get_session,
+    new_session,
+    session_middleware,
+)
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
+from portal.platform.proxy import is_https
 from portal.settings import Settings
 
 __all__ = [
@@ -55,22 +62,56 @@ class _Storage(EncryptedCookieStorage):
             return Session(None, data=None, new=True, max_age=self.max_age)
 
 
+class _SchemeStorage(AbstractStorage):
+    """The plain cookie over http; over https a ``Secure`` one named ``__Host-…``.
+
+    Browsers only accept a ``__Host-`` cookie that is ``Secure``, set by the
+    host itself for the whole site (no ``Domain``), so neither a sibling
+    subdomain nor a man in the middle on plain http can plant or read it.
+    """
+
+    def __init__(self, plain: _Storage, https: _Storage) -> None:
+        super().__init__(cookie_name=plain.cookie_name, max_age=plain.max_age)
+        self._plain = plain
+        self._https = https
+
+    def _for(self, request: web.Request) -> _Storage:
+        return self._https if is_https(request) else self._plain
+
+    async def load_session(self, request: web.Request) -> Session:
+        return await self._for(request).load_session(request)
+
+    async def save_session(
+        self, request: web.Request, response: web.StreamResponse, session: Session
+    ) -> None:
+        await self._for(request).save_session(request, response, session)
+
+
 def platform_session_middleware(settings: Settings) -> Middleware:
-    """The session middleware, keyed from the secret key, with safe cookie flags."""
+    """The session middleware, keyed from the secret key, with safe cookie flags.
+
+    ``session_cookie_secure`` forces the https cookie even for requests that
+    look like plain http (a proxy that cannot send ``X-Forwarded-Proto``).
+    """
     if settings.secret_key is None:
         raise ValueError("a secret key is required for sessions")
     fernet = Fernet(_urlsafe(derive_key(settings.secret_key, "session")))
-    storage = _Storage(
-        fernet,
-        cookie_name=settings.session_cookie_name,
-        max_age=settings.session_max_age,
-        httponly=True,
-        samesite="Lax",
-        secure=settings.session_cookie_secure,
-        encoder=json.dumps,
-        decoder=json.loads,
-    )
-    return session_middleware(storage)
+
+    def storage(*, https: bool) -> _Storage:
+        return _Storage(
+            fernet,
+            cookie_name=("__Host-" if https else "") + settings.session_cookie_name,
+            max_age=settings.session_max_age,
+            httponly=True,
+            samesite="Lax",
+            secure=https,
+            encoder=json.dumps,
+            decoder=json.loads,
+        )
+
+    https = storage(https=True)
+    plain = https if settings.session_cookie_secure else storage(https=False)
+    return session_middleware(_SchemeStorage(plain, https))
 
 
 def _urlsafe(key: bytes) -> bytes:
