@@ -18,10 +18,13 @@ async def tea(conn: Any) -> Choice:
     return (await get_choices(conn, question.id))[0]
 
 
-async def vote(client: Client, choice: Choice, **form: str) -> Any:
+async def vote(
+    client: Client, choice: Choice, headers: dict[str, str] | None = None, **form: str
+) -> Any:
     return await client.post(
         f"/polls/{choice.question_id}/vote",
         data={"choice": str(choice.id), **form},
+        headers=headers,
         allow_redirects=False,
     )
 
@@ -149,3 +152,47 @@ async def test_token_from_before_login_is_refused_after_login(client: Client, us
     response = await client.post("/logout", data={"csrf_token": before}, allow_redirects=False)
 
     await assert_csrf_refusal(response)
+
+
+async def test_vote_from_another_origin_is_refused_despite_its_token(
+    client: Client, tea: Choice
+) -> None:
+    token = await csrf_token(client, f"/polls/{tea.question_id}/")
+
+    response = await vote(client, tea, {"Origin": "http://evil.example"}, csrf_token=token)
+
+    assert response.status == 403
+    assert "another origin" in await response.text()
+
+
+async def test_vote_from_an_opaque_origin_is_refused(client: Client, tea: Choice) -> None:
+    token = await csrf_token(client, f"/polls/{tea.question_id}/")
+
+    response = await vote(client, tea, {"Origin": "null"}, csrf_token=token)
+
+    assert response.status == 403
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+async def test_vote_a_browser_marks_as_from_another_site_is_refused(
+    client: Client, tea: Choice, site: str
+) -> None:
+    token = await csrf_token(client, f"/polls/{tea.question_id}/")
+
+    response = await vote(client, tea, {"Sec-Fetch-Site": site}, csrf_token=token)
+
+    assert response.status == 403
+    assert site in await response.text()
+
+
+@pytest.mark.parametrize("site", ["same-origin", "none"])
+async def test_vote_a_browser_marks_as_our_own_is_counted(
+    client: Client, conn: Any, tea: Choice, site: str
+) -> None:
+    token = await csrf_token(client, f"/polls/{tea.question_id}/")
+    origin = f"http://{client.server.host}:{client.server.port}"
+
+    response = await vote(client, tea, {"Sec-Fetch-Site": site, "Origin": origin}, csrf_token=token)
+
+    assert response.status == 303
+    assert (await get_choices(conn, tea.question_id))[0].votes == 1
