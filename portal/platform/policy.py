@@ -29,13 +29,15 @@ class Policy:
     csrf: bool
     #: Who the caller is: the cookie session, or an ``Authorization: Bearer`` token.
     auth: Literal["session", "bearer"]
+    #: Which limit request bodies are held to: ``form_body_limit`` or ``api_body_limit``.
+    body: Literal["form", "json"]
 
 
 #: Pages for people: cookie session, CSRF on every form, HTML error pages.
-HTML_SITE = Policy(errors="html", csrf=True, auth="session")
+HTML_SITE = Policy(errors="html", csrf=True, auth="session", body="form")
 
 #: JSON for programs: bearer tokens, problem+json errors, no cookie CSRF.
-JSON_API = Policy(errors="problem", csrf=False, auth="bearer")
+JSON_API = Policy(errors="problem", csrf=False, auth="bearer", body="json")
 
 
 def policy_for(request: web.Request) -> Policy:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 
+from portal.platform.bodies import body_limit_middleware
 from portal.platform.csrf import csrf_middleware
 from portal.platform.db import embedded_postgres_ctx, engine_ctx
 from portal.platform.errorpages import error_middleware
@@ -24,6 +25,7 @@ from portal.platform.lifecycle import freeze_startup_objects
 from portal.platform.live import close_sockets, new_socket_registry
 from portal.platform.logs import request_log_middleware
 from portal.platform.policy import HTML_SITE
+from portal.platform.proxy import forwarded_middleware
 from portal.platform.registry import AppSpec, Mounts
 from portal.platform.routes import setup_routes
 from portal.platform.security import security_headers
@@ -41,17 +43,24 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     mounted (so the engine is open before sub-app start-up hooks run), and each
     sub-app is complete before ``add_subapp`` freezes it.
     """
-    # Outermost first: every request is logged with its final status (when the
-    # access log is on), 404s get a trailing slash tried, errors are formatted,
-    # an unknown host is refused (debug off; inside the error middleware, so
-    # the refusal is a formatted 400), then the session exists for the CSRF check.
+    # Outermost first: a trusted proxy's client address and scheme are taken
+    # (when proxies are configured), every request is logged with its final
+    # status (when the access log is on), 404s get a trailing slash tried,
+    # errors are formatted, the session is reachable (error pages read it too),
+    # an unknown host is refused (debug off), a body declared too large is
+    # refused unread, and the CSRF check runs.
+    # client_max_size bounds what request.post() reads: HTML forms. The API
+    # reads its JSON bodies itself, against api_body_limit.
     root = web.Application(
+        client_max_size=settings.form_body_limit,
         middlewares=[
+            *([forwarded_middleware(settings)] if settings.trusted_proxies else []),
             *([request_log_middleware] if settings.access_log else []),
             normalize_path_middleware(append_slash=True, merge_slashes=True),
             error_middleware,
-            *([] if settings.debug else [host_middleware(settings)]),
             platform_session_middleware(settings),
+            *([] if settings.debug else [host_middleware(settings)]),
+            body_limit_middleware(settings),
             csrf_middleware,
         ],
     )

@@ -18,6 +18,13 @@ async def test_a_request_for_another_host_is_refused(client: Client) -> None:
     assert "host" in (await response.text()).lower()
 
 
+async def test_the_refusal_is_the_site_s_error_page(client: Client) -> None:
+    response = await client.get("/polls/", headers={"Host": "evil.example"})
+
+    assert response.content_type == "text/html"
+    assert '<nav class="site-nav"' in await response.text()
+
+
 async def test_an_api_request_for_another_host_is_a_problem_document(client: Client) -> None:
     response = await client.get("/api/", headers={"Host": "evil.example"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import json
 from collections.abc import AsyncIterator
@@ -221,6 +222,19 @@ async def test_chunked_body_over_the_default_mebibyte_is_413(api: Api, conn: Any
     )
 
     assert "Content-Length" not in response.request_info.headers
+    await problem_of(response, 413)
+    assert await queries.count_todos(conn) == 0
+
+
+async def test_gzip_body_that_inflates_past_the_limit_is_413(api: Api, conn: Any) -> None:
+    bomb = gzip.compress(b" " * (20 * 1024 * 1024))  # 20 MiB in ~20 KiB
+
+    response = await api.post(
+        "/api/todos/",
+        data=bomb,
+        headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+    )
+
     await problem_of(response, 413)
     assert await queries.count_todos(conn) == 0
 
