@@ -269,8 +269,19 @@ def test_portal_access_log_turns_the_request_log_on_in_production() -> None:
     assert settings.access_log is True
 
 
-@pytest.mark.parametrize("name", ["session_lifetime", "staff_idle_timeout", "user_idle_timeout"])
-def test_a_negative_session_time_is_refused_by_name(tmp_path: Path, name: str) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        "session_lifetime",
+        "staff_idle_timeout",
+        "user_idle_timeout",
+        "hsts_seconds",
+        "db_statement_timeout",
+        "request_timeout",
+        "shutdown_timeout",
+    ],
+)
+def test_a_negative_time_is_refused_by_name(tmp_path: Path, name: str) -> None:
     path = write_config(tmp_path, f"{name}: -1\n")
 
     with pytest.raises(SettingsError, match=name):
@@ -289,4 +300,53 @@ def test_allowed_hosts_in_yaml_must_be_a_list_of_names(tmp_path: Path) -> None:
     path = write_config(tmp_path, "allowed_hosts: example.com\n")
 
     with pytest.raises(SettingsError, match="allowed_hosts"):
+        load_settings(config_file=path, environ={}, require_secret=False)
+
+
+def test_time_limits_accept_fractions_of_a_second(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "request_timeout: 2.5\ndb_acquire_timeout: 1\n")
+
+    settings = load_settings(
+        config_file=path, environ={"PORTAL_SHUTDOWN_TIMEOUT": "0.5"}, require_secret=False
+    )
+
+    assert (settings.request_timeout, settings.db_acquire_timeout) == (2.5, 1.0)
+    assert settings.shutdown_timeout == 0.5
+
+
+def test_a_time_limit_variable_that_is_not_a_number_is_refused_by_name() -> None:
+    with pytest.raises(SettingsError, match="PORTAL_REQUEST_TIMEOUT"):
+        load_settings(environ={"PORTAL_REQUEST_TIMEOUT": "soon"}, require_secret=False)
+
+
+def test_boolean_is_not_accepted_for_a_time_limit(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "request_timeout: true\n")
+
+    with pytest.raises(SettingsError, match="request_timeout"):
+        load_settings(config_file=path, environ={}, require_secret=False)
+
+
+def test_a_zero_acquire_timeout_is_refused() -> None:
+    with pytest.raises(SettingsError, match="db_acquire_timeout"):
+        load_settings(environ={"PORTAL_DB_ACQUIRE_TIMEOUT": "0"}, require_secret=False)
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = load_settings(
+        environ={"PORTAL_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1, ::1"}, require_secret=False
+    )
+
+    assert settings.trusted_proxies == ("10.0.0.0/8", "127.0.0.1", "::1")
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused_by_name() -> None:
+    with pytest.raises(SettingsError, match=r"trusted_proxies.*proxy\.example"):
+        load_settings(environ={"PORTAL_TRUSTED_PROXIES": "proxy.example"}, require_secret=False)
+
+
+@pytest.mark.parametrize("name", ["api_body_limit", "form_body_limit"])
+def test_a_body_limit_below_one_byte_is_refused_by_name(tmp_path: Path, name: str) -> None:
+    path = write_config(tmp_path, f"{name}: 0\n")
+
+    with pytest.raises(SettingsError, match=name):
         load_settings(config_file=path, environ={}, require_secret=False)

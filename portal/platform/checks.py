@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 
 from portal.platform.errors import PortalError
 from portal.settings import Settings
 
-__all__ = ["deploy_problems"]
+__all__ = ["deploy_problems", "settings_problems"]
 
 
 def deploy_problems(settings: Settings) -> list[str]:
     """One sentence per problem; empty when the configuration is fit for production."""
+    problems = settings_problems(settings)
+    problem = _database_problem(settings)
+    if problem:
+        problems.append(problem)
+    return problems
+
+
+def settings_problems(settings: Settings) -> list[str]:
+    """The problems of *settings* alone, without reaching the database."""
     problems: list[str] = []
     if settings.debug:
         problems.append("debug is on: set PORTAL_DEBUG=0 (debug shows tracebacks and the toolbar)")
@@ -22,10 +32,25 @@ def deploy_problems(settings: Settings) -> list[str]:
             "the secret key is the development key from the data folder: "
             "set PORTAL_SECRET_KEY to a value of its own"
         )
-    if not settings.session_cookie_secure:
+    if not settings.session_cookie_secure and not settings.trusted_proxies:
         problems.append(
-            "session cookies are sent over plain http: set session_cookie_secure "
-            "(PORTAL_SESSION_COOKIE_SECURE=1) when serving over https"
+            "session cookies are sent over plain http: behind a proxy that terminates "
+            "https, set trusted_proxies (PORTAL_TRUSTED_PROXIES) to its address so its "
+            "X-Forwarded-Proto is believed, or set PORTAL_SESSION_COOKIE_SECURE=1"
+        )
+    if any(ipaddress.ip_network(p, strict=False).prefixlen == 0 for p in settings.trusted_proxies):
+        problems.append(
+            "trusted_proxies trusts every address: any client can claim https or "
+            "another client's address; list only your proxies"
+        )
+    if settings.hsts_seconds == 0:
+        problems.append("HSTS is off (hsts_seconds is 0): browsers may be downgraded to http")
+    if settings.request_timeout == 0:
+        problems.append("requests have no time limit (request_timeout is 0): slow requests pile up")
+    if settings.db_statement_timeout == 0:
+        problems.append(
+            "queries have no time limit (db_statement_timeout is 0): one slow query "
+            "can hold a pooled connection indefinitely"
         )
     if not settings.allowed_hosts:
         problems.append(
@@ -34,9 +59,6 @@ def deploy_problems(settings: Settings) -> list[str]:
         )
     elif "*" in settings.allowed_hosts:
         problems.append("allowed_hosts contains '*': any Host header is accepted")
-    problem = _database_problem(settings)
-    if problem:
-        problems.append(problem)
     return problems
 
 

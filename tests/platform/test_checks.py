@@ -1,0 +1,47 @@
+"""``check``'s verdict on settings alone: each unsafe production setting is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from portal.platform.checks import settings_problems
+from portal.settings import Settings
+
+SAFE = Settings(
+    secret_key="a-production-secret-that-is-long-enough-42",
+    allowed_hosts=("portal.example",),
+    trusted_proxies=("10.0.0.1",),
+)
+
+
+def test_a_production_configuration_behind_a_proxy_has_no_problem() -> None:
+    assert settings_problems(SAFE) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"debug": True}, "debug is on"),
+        ({"trusted_proxies": ()}, "session cookies are sent over plain http"),
+        ({"trusted_proxies": ("0.0.0.0/0",)}, "trusts every address"),
+        ({"trusted_proxies": ("::/0",)}, "trusts every address"),
+        ({"hsts_seconds": 0}, "HSTS is off"),
+        ({"request_timeout": 0.0}, "requests have no time limit"),
+        ({"db_statement_timeout": 0.0}, "queries have no time limit"),
+        ({"allowed_hosts": ()}, "no allowed_hosts"),
+        ({"allowed_hosts": ("*",)}, "any Host header is accepted"),
+    ],
+)
+def test_an_unsafe_setting_is_named(change: dict[str, Any], named: str) -> None:
+    problems = settings_problems(SAFE.with_overrides(**change))
+
+    assert len(problems) == 1
+    assert named in problems[0]
+
+
+def test_forcing_secure_cookies_stands_in_for_a_trusted_proxy() -> None:
+    settings = SAFE.with_overrides(trusted_proxies=(), session_cookie_secure=True)
+
+    assert settings_problems(settings) == []
