@@ -16,8 +16,9 @@ _STATIC = Path(__file__).resolve().parent / "static"
 def setup_routes(app: web.Application) -> None:
     """Index, detail, vote, results and the app's own static files."""
     app.router.add_get("/", views.index, name="index")
-    app.router.add_get("/{question_id:\\d+}/", views.detail, name="detail")
-    app.router.add_post("/{question_id:\\d+}/vote", views.vote, name="vote")
-    app.router.add_get("/{question_id:\\d+}/results", views.results, name="results")
-    app.router.add_get("/{question_id:\\d+}/live", views.live, name="live")
+    # ASCII digits: ``\d`` also matches other scripts' digits, a second URL for each page.
+    app.router.add_get("/{question_id:[0-9]+}/", views.detail, name="detail")
+    app.router.add_post("/{question_id:[0-9]+}/vote", views.vote, name="vote")
+    app.router.add_get("/{question_id:[0-9]+}/results", views.results, name="results")
+    app.router.add_get("/{question_id:[0-9]+}/live", views.live, name="live")
     app.router.add_static("/static/", _STATIC, name="static", append_version=True)

@@ -10,9 +10,10 @@ from portal.apps.polls import queries
 from portal.platform.errors import NotFound
 from portal.platform.events import Event
 from portal.platform.flash import flash
+from portal.platform.formdata import read_form
 from portal.platform.keys import db_key
 from portal.platform.live import event_socket
-from portal.platform.sessions import app_session
+from portal.platform.sessions import AppSession, app_session
 from portal.platform.templating import render
 from portal.platform.urls import redirect
 
@@ -21,6 +22,14 @@ __all__ = ["detail", "index", "live", "results", "vote"]
 
 def _question_id(request: web.Request) -> int:
     return int(request.match_info["question_id"])
+
+
+def _voted(polls_session: AppSession) -> list[int]:
+    """The ids of the questions this session voted on (anything else stored there is dropped)."""
+    stored = polls_session.get("voted")
+    if not isinstance(stored, list):
+        return []
+    return [value for value in stored if type(value) is int]
 
 
 async def index(request: web.Request) -> web.Response:
@@ -40,7 +49,7 @@ async def _question_page(
         except NotFound:
             raise web.HTTPNotFound(text="There is no such question.") from None
         choices = await queries.get_choices(conn, question_id)
-    voted = question_id in (await app_session(request, "polls")).get("voted", [])
+    voted = question_id in _voted(await app_session(request, "polls"))
     context = {"question": question, "choices": choices, "error": error, "voted": voted}
     return await render(request, template, context, status=status)
 
@@ -58,7 +67,7 @@ async def results(request: web.Request) -> web.Response:
 async def vote(request: web.Request) -> web.StreamResponse:
     """Count a vote for the posted ``choice``, then redirect to the results."""
     question_id = _question_id(request)
-    raw = (await request.post()).get("choice")
+    raw = (await read_form(request)).get("choice")
     try:
         choice_id = int(str(raw))
     except ValueError:
@@ -78,7 +87,7 @@ async def vote(request: web.Request) -> web.StreamResponse:
                 status=400,
             )
     polls_session = await app_session(request, "polls")
-    polls_session["voted"] = sorted({*polls_session.get("voted", []), question_id})
+    polls_session["voted"] = sorted({*_voted(polls_session), question_id})
     await flash(request, f"Thanks! Your vote for “{choice.choice_text}” was counted.", "success")
     raise redirect(request, "polls:results", question_id=question_id)
 

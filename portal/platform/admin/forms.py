@@ -233,14 +233,15 @@ def _bind_inline(inline_form: InlineForm, post: Form, children: Sequence[Row]) -
     inline = inline_form.inline
     existing = {int(child["id"]): child for child in children}
     total_text = str(post.get(inline_form.total_name, "0"))
-    total = min(int(total_text), _MAX_INLINE_ROWS) if total_text.isdigit() else 0
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    total = min(int(total_text), _MAX_INLINE_ROWS) if total_text.isdecimal() else 0
     rows: list[InlineRow] = []
     for index in range(total):
         prefix = f"{inline.table.name}-{index}"
         id_text = str(post.get(f"{prefix}-id", "")).strip()
         child = None
         if id_text:
-            child = existing.get(int(id_text)) if id_text.isdigit() else None
+            child = existing.get(int(id_text)) if id_text.isdecimal() else None
             if child is None:
                 inline_form.errors.append(
                     f"A {inline.singular} in this form no longer belongs here; reload the page."

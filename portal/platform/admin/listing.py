@@ -141,7 +141,7 @@ def _filter(
     found: list[Condition] = []
     if kind == "boolean" and value in ("1", "0"):
         found.append(Equals(name, value == "1"))
-    elif kind == "foreign key" and value.isdigit() and int(value) < 2**31:
+    elif kind == "foreign key" and value.isdecimal() and int(value) < 2**31:
         found.append(Equals(name, int(value)))
     elif kind == "date" and value:
         preset = _preset(value, column, today)
@@ -158,7 +158,12 @@ def _filter(
         high = _date(query.get(f"{key}__lte", "").strip())
         if low is not None or high is not None:
             start = _day_start(low, column) if low else None
-            end = _day_start(high + dt.timedelta(days=1), column) if high else None
+            # Up to the last day of the calendar: no day after it to stop before.
+            end = (
+                _day_start(high + dt.timedelta(days=1), column)
+                if high and high < dt.date.max
+                else None
+            )
             found.append(Range(name, start, end))
         if low is not None:
             kept[f"{key}__gte"] = low.isoformat()
@@ -180,7 +185,8 @@ def parse_list_query(
     """The list *query* asks for, keeping only what *admin* allows."""
     today = today or dt.datetime.now(dt.UTC).date()
     kept: dict[str, str] = {}
-    q = query.get("q", "")[:200] if admin.search else ""
+    # PostgreSQL refuses NUL in a text parameter (and no stored text holds one).
+    q = query.get("q", "").replace("\x00", "")[:200] if admin.search else ""
     if q.strip():
         kept["q"] = q
     order = _order(admin, query.get("o", "").strip())
@@ -192,7 +198,8 @@ def parse_list_query(
     for name in admin.filters:
         filters += _filter(admin, name, query, today, kept)
     page_text = query.get("p", "1")
-    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < _MAX_PAGE else 1
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    page = int(page_text) if page_text.isdecimal() and 0 < int(page_text) < _MAX_PAGE else 1
     if page > 1:
         kept["p"] = str(page)
     return ListQuery(q=q, order=order, filters=tuple(filters), page=page, params=kept)

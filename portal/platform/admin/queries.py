@@ -76,7 +76,8 @@ def _condition(table: sa.Table, condition: Condition) -> Any:
         clauses.append(column >= condition.start)
     if condition.end is not None:
         clauses.append(column < condition.end)
-    return sa.and_(*clauses)
+    # Open at both ends (up to the calendar's last day): any date, but a date.
+    return sa.and_(*clauses) if clauses else column.isnot(None)
 
 
 def _where(table: sa.Table, search: Sequence[str], query: ListQuery) -> list[Any]:

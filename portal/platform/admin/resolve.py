@@ -76,7 +76,8 @@ def parse_ids(values: Iterable[object]) -> list[int]:
     ids: dict[int, None] = {}
     for value in values:
         text = str(value).strip()
-        if text.isdigit() and int(text) < _MAX_ID:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if text.isdecimal() and int(text) < _MAX_ID:
             ids[int(text)] = None
         if len(ids) >= MAX_SELECTED:
             break

@@ -16,7 +16,8 @@ __all__ = ["setup_routes"]
 
 _STATIC = Path(__file__).resolve().parent / "static"
 _TABLE = "/{app:[a-z][a-z0-9_]*}/{table:[a-z][a-z0-9_]*}"
-_ROW = _TABLE + "/{row_id:\\d+}"
+# ASCII digits: ``\d`` also matches other scripts' digits, a second URL for each row.
+_ROW = _TABLE + "/{row_id:[0-9]+}"
 
 
 def setup_routes(app: web.Application) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TypeGuard
 
 from aiohttp import web
 from aiohttp_session import Session, get_session
@@ -35,7 +36,7 @@ async def current_user(request: web.Request) -> User | None:
     session = await get_session(request)
     user_id = session.get(_USER_ID)
     user: User | None = None
-    if isinstance(user_id, int):
+    if _is_id(user_id):
         try:
             async with request.config_dict[db_key].acquire() as conn:
                 user = await get_user(conn, user_id)
@@ -53,6 +54,11 @@ async def current_user(request: web.Request) -> User | None:
             user = None
     request[user_key] = user
     return user
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    """Whether a session value is a user id: an int, and not a bool (which is one too)."""
+    return type(value) is int
 
 
 def _expired(session: Session, user: User, settings: Settings) -> bool:
@@ -74,7 +80,7 @@ def _expired(session: Session, user: User, settings: Settings) -> bool:
 async def session_user_id(request: web.Request) -> int | None:
     """The id this session logged in as, whether or not that user is still active."""
     user_id = (await get_session(request)).get(_USER_ID)
-    return user_id if isinstance(user_id, int) else None
+    return user_id if _is_id(user_id) else None
 
 
 async def log_in(request: web.Request, user: User) -> None:
