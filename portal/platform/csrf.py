@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import Session, get_session
 
+from portal.platform.formdata import read_form
 from portal.platform.policy import policy_for
 from portal.platform.proxy import is_https
 
@@ -49,7 +50,7 @@ async def _supplied_token(request: web.Request) -> str | None:
     if header is not None:
         return header
     if request.content_type in _FORM_TYPES:
-        value = (await request.post()).get(CSRF_FIELD)
+        value = (await read_form(request)).get(CSRF_FIELD)
         return value if isinstance(value, str) else None
     return None
 

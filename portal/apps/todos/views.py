@@ -15,6 +15,7 @@ from portal.platform.auth.session import current_user
 from portal.platform.errors import Conflict, NotFound
 from portal.platform.events import Event
 from portal.platform.flash import flash
+from portal.platform.formdata import read_form
 from portal.platform.keys import db_key
 from portal.platform.live import event_socket
 from portal.platform.templating import render
@@ -57,7 +58,7 @@ async def index(request: web.Request) -> web.Response:
 async def add(request: web.Request) -> web.StreamResponse:
     """Add the posted ``name``; on an error show the page again with it kept."""
     await _require_user(request)
-    raw = (await request.post()).get("name")
+    raw = (await read_form(request)).get("name")
     name = raw if isinstance(raw, str) else ""
     try:
         async with request.config_dict[db_key].acquire() as conn:

@@ -18,6 +18,7 @@ from portal.platform.admin.options import DELETE, Action
 from portal.platform.admin.resolve import Target, parse_ids, staff_user, target
 from portal.platform.errors import Conflict
 from portal.platform.flash import flash
+from portal.platform.formdata import read_form
 from portal.platform.keys import db_key
 from portal.platform.templating import render
 
@@ -89,7 +90,7 @@ async def apply(request: web.Request) -> web.StreamResponse:
     found = target(request)
     admin = found.admin
     user = await staff_user(request)
-    post = await request.post()
+    post = await read_form(request)
     data = {key: str(value) for key, value in post.items() if key != "ids"}
     ids = parse_ids(post.getall("ids", []))
     action = await _chosen(request, found, data, ids)

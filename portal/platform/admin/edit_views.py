@@ -17,6 +17,7 @@ from portal.platform.admin.options import DELETE
 from portal.platform.admin.resolve import Target, row_id, staff_user, target
 from portal.platform.errors import Conflict, NotFound
 from portal.platform.flash import flash
+from portal.platform.formdata import read_form
 from portal.platform.keys import db_key
 from portal.platform.sessions import app_session
 from portal.platform.templating import render
@@ -89,7 +90,7 @@ async def add(request: web.Request) -> web.StreamResponse:
     if not admin.can_add:
         raise web.HTTPNotFound(text=f"A {admin.singular} cannot be added here.")
     user = await staff_user(request)
-    post = await request.post()
+    post = await read_form(request)
     form = forms.bind(admin, post)
     async with request.config_dict[db_key].acquire() as conn:
         await forms.check_references(conn, form)
@@ -147,7 +148,7 @@ async def change(request: web.Request) -> web.StreamResponse:
     admin = found.admin
     wanted = row_id(request)
     user = await staff_user(request)
-    post = await request.post()
+    post = await read_form(request)
     async with request.config_dict[db_key].acquire() as conn:
         row = await _row(conn, found, wanted)
         if not admin.can_change:

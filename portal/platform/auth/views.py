@@ -13,6 +13,7 @@ from portal.platform.auth.passwords import verify_password
 from portal.platform.auth.session import current_user, log_in, log_out
 from portal.platform.auth.users import password_hash_of, touch_last_login
 from portal.platform.flash import flash
+from portal.platform.formdata import read_form
 from portal.platform.keys import db_key
 from portal.platform.templating import render
 from portal.platform.urls import url_for
@@ -52,10 +53,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     Throttled per account (:mod:`portal.platform.auth.throttle`); every
     attempt is logged on ``portal.auth`` with its outcome and peer address.
     """
-    form = await request.post()
+    form = await read_form(request)
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     target = str(form.get("next", ""))
+    if "\x00" in username:
+        # No username holds NUL, and PostgreSQL takes none in a parameter:
+        # refused like any unknown name (without the NUL shown back).
+        return await _refused(request, username.replace("\x00", ""), target)
     account = throttle.account_key(username)
     async with request.config_dict[db_key].acquire() as conn, conn.begin():
         await throttle.lock_account(conn, account)
