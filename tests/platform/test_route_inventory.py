@@ -1,0 +1,263 @@
+"""Every route of the real site is classified here, and each non-public one refuses outsiders.
+
+The inventory walks the root and every mounted sub-app of the app built by
+``create_app``. Each route (method and ``app:name``) must be in exactly one of
+:data:`PUBLIC`, :data:`LOGGED_IN` or :data:`STAFF`: a route added later fails
+:func:`test_every_route_is_classified` until someone decides who may use it.
+Anything not public must refuse an anonymous caller (the login redirect in
+HTML sections, 401 in the API); staff routes must also refuse a logged-in
+user who is not staff (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.web_urldispatcher import AbstractResource, PrefixedSubAppResource
+from yarl import URL
+
+from portal.apps.polls.queries import create_question, get_choices
+from portal.apps.todos.queries import create_todo
+from portal.main import create_app
+from portal.platform.api.problems import PROBLEM_TYPE
+from portal.platform.auth.tokens import create_token
+from portal.platform.auth.users import User
+from portal.platform.keys import mounts_key, policy_key
+from portal.platform.policy import Policy
+from portal.settings import Settings
+from tests.conftest import Client, csrf_token, log_in
+
+
+def _read(name: str) -> set[tuple[str, str]]:
+    """A page's GET and the HEAD aiohttp adds beside it."""
+    return {("GET", name), ("HEAD", name)}
+
+
+#: Open to anyone, logged in or not.
+PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        *_read("home"),
+        *_read("login"),
+        ("POST", "login_submit"),
+        ("POST", "logout"),
+        *_read("healthz"),
+        *_read("readyz"),
+        *_read("static"),
+        # The public reads the polls and votes on them.
+        *_read("polls:index"),
+        *_read("polls:detail"),
+        ("POST", "polls:vote"),
+        *_read("polls:results"),
+        *_read("polls:live"),
+        *_read("polls:static"),
+        # Everyone sees the todo list; changing it needs a login.
+        *_read("todos:index"),
+        *_read("todos:live"),
+        *_read("todos:static"),
+        # API reads are open; writes need a token.
+        ("GET", "api:index"),
+        ("GET", "api:openapi"),
+        ("GET", "api:todos"),
+        ("GET", "api:todos.item"),
+        ("GET", "api:questions"),
+        ("GET", "api:questions.item"),
+        ("GET", "api:questions.choices"),
+        ("GET", "api:questions.choice"),
+        # The admin's stylesheet is neither private nor worth a login.
+        *_read("admin:static"),
+    }
+)
+
+#: For any logged-in user (an API token of any active user).
+LOGGED_IN: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "todos:add"),
+        ("POST", "todos:toggle"),
+        ("POST", "todos:delete"),
+        ("POST", "api:todos"),
+        ("PATCH", "api:todos.item"),
+        ("DELETE", "api:todos.item"),
+        ("POST", "api:questions.vote"),
+    }
+)
+
+#: For staff only.
+STAFF: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", "api:questions"),
+        ("PATCH", "api:questions.item"),
+        ("DELETE", "api:questions.item"),
+        ("POST", "api:questions.choices"),
+        *_read("admin:index"),
+        *_read("admin:list"),
+        *_read("admin:bulk"),
+        ("POST", "admin:bulk_apply"),
+        *_read("admin:add"),
+        ("POST", "admin:add_submit"),
+        *_read("admin:change"),
+        ("POST", "admin:change_submit"),
+        *_read("admin:delete"),
+        ("POST", "admin:delete_submit"),
+        *_read("admin:history"),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One route as the inventory sees it."""
+
+    method: str
+    #: ``app:name`` for a sub-app's route, the bare name for the root's own.
+    name: str
+    resource: AbstractResource
+    #: The policy of the section it belongs to (HTML site or JSON API).
+    policy: Policy
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.name)
+
+
+def inventory(root: web.Application) -> list[Route]:
+    """Every route of *root* and of each sub-app mounted on it, however deep."""
+    names = {id(mounted.app): mounted.spec.name for mounted in root[mounts_key]}
+
+    def walk(app: web.Application, prefix: str, policy: Policy) -> Iterator[Route]:
+        policy = app.get(policy_key, policy)
+        for resource in app.router.resources():
+            if isinstance(resource, PrefixedSubAppResource):
+                child = resource._app
+                # A sub-app mounted some other way than through Mounts is named
+                # by its prefix, which no classification lists.
+                yield from walk(child, f"{names.get(id(child), resource.canonical)}:", policy)
+                continue
+            for route in resource:
+                yield Route(route.method, f"{prefix}{resource.name}", resource, policy)
+
+    return list(walk(root, "", root[policy_key]))
+
+
+@pytest.fixture
+def root(settings: Settings) -> web.Application:
+    """The real site as ``create_app`` builds it with the test settings (not started)."""
+    return create_app(settings)
+
+
+def test_the_classification_lists_do_not_overlap() -> None:
+    assert not PUBLIC & LOGGED_IN
+    assert not PUBLIC & STAFF
+    assert not LOGGED_IN & STAFF
+
+
+def test_every_route_is_classified(root: web.Application) -> None:
+    found = {route.key for route in inventory(root)}
+
+    unclassified = found - (PUBLIC | LOGGED_IN | STAFF)
+
+    assert not unclassified, (
+        f"classify these routes in {__name__} (PUBLIC, LOGGED_IN or STAFF): {sorted(unclassified)}"
+    )
+
+
+def test_every_classified_route_exists(root: web.Application) -> None:
+    found = {route.key for route in inventory(root)}
+
+    assert not (PUBLIC | LOGGED_IN | STAFF) - found, "stale entries: remove or rename them"
+
+
+# Requests to each guarded route
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Real rows for the URLs' parts, so a refusal is not just a 404."""
+
+    question_id: int
+    choice_id: int
+    todo_id: int
+
+
+@pytest.fixture
+async def rows(conn: Any) -> Rows:
+    question = await create_question(conn, "Who may ask?", ["Anyone"])
+    (choice,) = await get_choices(conn, question.id)
+    todo = await create_todo(conn, "Classify every route")
+    return Rows(question_id=question.id, choice_id=choice.id, todo_id=todo.id)
+
+
+def url_of(route: Route, rows: Rows) -> URL:
+    """The route's URL with each dynamic part filled from *rows*."""
+    samples: dict[str, str] = {
+        "question_id": str(rows.question_id),
+        "choice_id": str(rows.choice_id),
+        "todo_id": str(rows.todo_id),
+        # The admin's URLs: the todo table and its real row.
+        "app": "todos",
+        "table": "todo",
+        "row_id": str(rows.todo_id),
+    }
+    info = route.resource.get_info()
+    formatter = info.get("formatter") or info.get("path")
+    assert isinstance(formatter, str), f"{route.name}: no URL pattern to fill in ({info})"
+    parts = [part.strip("{}").split(":")[0] for part in formatter.split("/") if "{" in part]
+    missing = [part for part in parts if part not in samples]
+    assert not missing, f"{route.name}: give url_of a sample value for {missing}"
+    return route.resource.url_for(**{part: samples[part] for part in parts})
+
+
+def guarded(root: web.Application, wanted: frozenset[tuple[str, str]]) -> list[Route]:
+    return [route for route in inventory(root) if route.key in wanted]
+
+
+async def request(client: Client, route: Route, url: URL, *, token: str | None) -> Any:
+    """Call *route* as the client's session; with the CSRF token (HTML) or *token* (API)."""
+    headers = {}
+    if route.policy.auth == "bearer":
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+    elif route.method not in ("GET", "HEAD"):
+        # With the token, so the refusal seen is the guard's and not the CSRF check's.
+        headers["X-CSRF-Token"] = await csrf_token(client)
+    return await client.request(route.method, url, headers=headers, allow_redirects=False)
+
+
+async def test_non_public_routes_refuse_anonymous_callers(client: Client, rows: Rows) -> None:
+    root = client.app
+    routes = guarded(root, LOGGED_IN | STAFF)
+    assert routes
+    wrong = []
+    for route in routes:
+        url = url_of(route, rows)
+        response = await request(client, route, url, token=None)
+        if route.policy.auth == "bearer":
+            refused = response.status == 401 and response.content_type == PROBLEM_TYPE
+        else:
+            location = URL(response.headers.get("Location", ""))
+            refused = response.status == 303 and location.path == "/login"
+        if not refused:
+            wrong.append((route.method, route.name, str(url), response.status))
+
+    assert not wrong, f"open to anonymous callers: {wrong}"
+
+
+async def test_staff_routes_refuse_a_logged_in_user_who_is_not_staff(
+    client: Client, rows: Rows, user: User, conn: Any
+) -> None:
+    root = client.app
+    assert (await log_in(client, user.username)).status == 303
+    _, token = await create_token(conn, user.id, "inventory")
+    routes = guarded(root, STAFF)
+    assert routes
+    wrong = []
+    for route in routes:
+        url = url_of(route, rows)
+        response = await request(client, route, url, token=token)
+        if response.status != 403:
+            wrong.append((route.method, route.name, str(url), response.status))
+
+    assert not wrong, f"open to a user who is not staff: {wrong}"
