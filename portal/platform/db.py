@@ -1,27 +1,62 @@
-"""The shared PostgreSQL engine and the embedded server, as ``cleanup_ctx`` contexts."""
+"""The shared PostgreSQL engine and the embedded server, as ``cleanup_ctx`` contexts.
+
+The site starts whether or not PostgreSQL answers. With the database up, a
+stale schema stops start-up (:class:`ConfigurationError`), as a migration is
+due. With it unreachable, the site starts anyway: the engine refuses every
+request (503) and ``/readyz`` says why, while a background task retries with
+backoff until the database answers with an up-to-date schema.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
 import psycopg2
 import sqlalchemy as sa
 from aiohttp import web
 
 from portal.platform import embedded, statements
+from portal.platform.dberrors import (
+    UNAVAILABLE,
+    cancel_and_wait,
+    describe,
+    quiet_statement_cancels,
+)
 from portal.platform.errors import ConfigurationError
 from portal.platform.keys import database_url_key, db_key, mounts_key, settings_key
 from portal.platform.revisions import expected_heads, schema_problem
 
-__all__ = ["connect", "current_revisions", "embedded_postgres_ctx", "engine_ctx", "ping"]
+__all__ = [
+    "STALE_SCHEMA",
+    "UNREACHABLE",
+    "connect",
+    "current_revisions",
+    "embedded_postgres_ctx",
+    "engine_ctx",
+    "ping",
+]
 
 log = logging.getLogger(__name__)
 
 _alembic_version = sa.table("alembic_version", sa.column("version_num"))
+
+#: ``Engine.unavailable`` (and ``/readyz``) while the database has not answered.
+UNREACHABLE: Final = "unreachable"
+#: ``Engine.unavailable`` while the database answers with a schema this code cannot use.
+STALE_SCHEMA: Final = "schema not up to date"
+
+#: Seconds between attempts to reach the database; the last one repeats, so the
+#: site serves within about a second of the database coming up.
+_RETRY_DELAYS: Final = (0.25, 0.5, 1.0)
+#: One attempt (connect, read the revisions) gives up after this long.
+_CHECK_SECONDS: Final = 5.0
+#: What an attempt that did not reach the database may raise.
+_NOT_REACHED: Final[tuple[type[Exception], ...]] = (*UNAVAILABLE, OSError, TimeoutError)
 
 
 async def embedded_postgres_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -32,28 +67,80 @@ async def embedded_postgres_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Open the one ``aiopg.sa`` engine every app shares; refuse a stale schema."""
-    settings = app[settings_key]
-    url = app[database_url_key]
-    engine = await create_engine(url, minsize=settings.db_pool_min, maxsize=settings.db_pool_max)
-    try:
-        async with engine.acquire() as conn:
-            current = await current_revisions(conn)
-        specs = [mounted.spec for mounted in app[mounts_key]]
-        problem = schema_problem(current, expected_heads(specs))
-        if problem is not None:
-            raise ConfigurationError(problem)
-        if settings.debug:
-            # Imported here so production never loads it: the SQL panel's tracing.
-            from portal.platform.sqltrace import TracingEngine
+    """Open the one ``aiopg.sa`` engine every app shares; refuse a stale schema.
 
-            app[db_key] = TracingEngine(engine)
-        else:
-            app[db_key] = engine
-        yield
+    When the database cannot be reached, start anyway and wait for it in a
+    background task (see the module docstring), cancelled at cleanup.
+    """
+    settings = app[settings_key]
+    # Any: aiopg.sa's own methods (close, wait_closed) carry no annotations.
+    engine: Any = statements.new_engine(
+        app[database_url_key],
+        minsize=settings.db_pool_min,
+        maxsize=settings.db_pool_max,
+        acquire_timeout=settings.db_acquire_timeout,
+        statement_timeout=settings.db_statement_timeout,
+    )
+    expected = expected_heads(mounted.spec for mounted in app[mounts_key])
+    waiting: asyncio.Task[None] | None = None
+    try:
+        with quiet_statement_cancels():
+            try:
+                problem = await _check_schema(engine, expected)
+            except _NOT_REACHED as exc:
+                log.warning(
+                    "cannot reach the database (%s): starting anyway; requests that need it "
+                    "get 503 until it answers",
+                    describe(exc),
+                )
+                engine.unavailable = UNREACHABLE
+                waiting = asyncio.create_task(
+                    _wait_for_database(engine, expected), name="portal-db-wait"
+                )
+            else:
+                if problem is not None:
+                    raise ConfigurationError(problem)
+            if settings.debug:
+                # Imported here so production never loads it: the SQL panel's tracing.
+                from portal.platform.sqltrace import TracingEngine
+
+                app[db_key] = TracingEngine(engine)
+            else:
+                app[db_key] = engine
+            yield
     finally:
+        if waiting is not None:
+            await cancel_and_wait(waiting)
         engine.close()
         await engine.wait_closed()
+
+
+async def _check_schema(engine: statements.Engine, expected: set[str]) -> str | None:
+    """Why the database cannot serve this code (see ``schema_problem``), or None."""
+    async with asyncio.timeout(_CHECK_SECONDS), engine.probe() as conn:
+        return schema_problem(await current_revisions(conn), expected)
+
+
+async def _wait_for_database(engine: statements.Engine, expected: set[str]) -> None:
+    """Retry until the database answers with an up-to-date schema, then let requests in."""
+    reported: str | None = None
+    for attempt in itertools.count():
+        await asyncio.sleep(_RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)])
+        try:
+            problem = await _check_schema(engine, expected)
+        except _NOT_REACHED as exc:
+            # Said once at start-up; every retry would be noise.
+            log.debug("the database is still unreachable (%s)", describe(exc))
+            engine.unavailable = UNREACHABLE
+            continue
+        if problem is None:
+            engine.unavailable = None
+            log.info("the database answers and its schema is up to date: serving requests")
+            return
+        engine.unavailable = STALE_SCHEMA
+        if problem != reported:
+            log.error("%s; until then requests that need the database get 503", problem)
+            reported = problem
 
 
 async def create_engine(url: str, *, minsize: int, maxsize: int) -> Any:
@@ -77,6 +164,7 @@ async def current_revisions(conn: Any) -> list[str]:
 
 
 _PING_SECONDS = 2.0
+_PING_FAILED: Final[tuple[type[Exception], ...]] = (*_NOT_REACHED, psycopg2.Error)
 
 
 async def ping(engine: Any) -> bool:
@@ -84,13 +172,20 @@ async def ping(engine: Any) -> bool:
     try:
         async with asyncio.timeout(_PING_SECONDS), engine.acquire() as conn:
             return bool(await conn.scalar(sa.select(sa.literal(1))) == 1)
-    except (TimeoutError, psycopg2.Error, OSError):
+    except _PING_FAILED:
         return False
 
 
 @asynccontextmanager
 async def connect(url: str) -> AsyncIterator[Any]:
-    """One ``aiopg.sa`` connection outside the web app (CLI commands, tests)."""
+    """One ``aiopg.sa`` connection outside the web app (CLI commands, tests).
+
+    Without the site's ``statement_timeout`` or acquire timeout: those keep web
+    requests from piling up on a slow database, while a command run by hand
+    (seeding, creating a user) may take as long as its work does. ``migrate``
+    does not come through here at all (Alembic opens its own connection), and
+    its DDL on a large table may legitimately run for minutes.
+    """
     engine = await create_engine(url, minsize=1, maxsize=1)
     try:
         async with engine.acquire() as conn:

@@ -4,18 +4,27 @@ HTML sections get a page in the shared layout; the JSON API gets RFC 9457
 ``application/problem+json``. An unexpected exception is logged with its
 traceback and answered with a plain 500; with debug on in an HTML section it
 is re-raised instead, so the debug toolbar shows its interactive traceback.
+
+A database that cannot serve (unreachable, restarting, every connection busy,
+a statement past its timeout) is no bug: it is answered 503 with
+``Retry-After`` and logged in one line. The error page itself never waits on
+the database: who is logged in is looked up only briefly, and not at all when
+the database is what failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from portal.platform.api.problems import problem_response
-from portal.platform.keys import settings_key
+from portal.platform.auth.session import current_user
+from portal.platform.dberrors import RETRY_AFTER_SECONDS, UNAVAILABLE, describe
+from portal.platform.keys import settings_key, user_key
 from portal.platform.policy import policy_for
 from portal.platform.templating import render
 
@@ -25,8 +34,31 @@ log = logging.getLogger(__name__)
 
 _KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
+_UNAVAILABLE_DETAIL: Final = "The database is not answering right now. Please try again shortly."
+#: After these the database is suspect: the page does not ask it who is logged in.
+_DATABASE_SUSPECT: Final = frozenset({503, 504})
+#: How long an error page waits to learn who is logged in before showing nobody.
+_USER_SECONDS: Final = 1.0
+_USER_FAILED: Final[tuple[type[Exception], ...]] = (TimeoutError, *UNAVAILABLE)
+
+
+async def _settle_user(request: web.Request, *, ask_database: bool) -> None:
+    """Decide who the page shows as logged in, without letting the database fail it."""
+    if user_key in request:
+        return
+    if ask_database:
+        try:
+            async with asyncio.timeout(_USER_SECONDS):
+                await current_user(request)
+            return
+        except _USER_FAILED:
+            pass
+    # Rendered as logged out: better than no page, and the next page knows again.
+    request[user_key] = None
+
 
 async def _error_page(request: web.Request, status: int, title: str, detail: str) -> web.Response:
+    await _settle_user(request, ask_database=status not in _DATABASE_SUSPECT)
     try:
         return await render(
             request,
@@ -58,6 +90,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         headers = {k: exc.headers[k] for k in _KEEP_HEADERS if k in exc.headers}
     except asyncio.CancelledError:
         raise
+    except UNAVAILABLE as exc:
+        log.warning(
+            "database unavailable for %s %s: %s", request.method, request.path, describe(exc)
+        )
+        status, title, detail = 503, "Service Unavailable", _UNAVAILABLE_DETAIL
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     except Exception:
         policy = policy_for(request)
         if request.config_dict[settings_key].debug and policy.errors == "html":

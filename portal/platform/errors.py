@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "Conflict", "Invalid", "NotFound", "PortalError"]
+__all__ = [
+    "ConfigurationError",
+    "Conflict",
+    "DatabaseUnavailable",
+    "Invalid",
+    "NotFound",
+    "PortalError",
+]
 
 
 class PortalError(Exception):
@@ -34,3 +41,12 @@ class Invalid(PortalError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class DatabaseUnavailable(PortalError):
+    """The database cannot serve this request now; the same request may succeed later.
+
+    Raised when no pooled connection frees up in time, when a statement runs
+    past ``statement_timeout``, and while the site waits for the database to
+    be reached (or migrated). The error middleware answers it with 503.
+    """

@@ -15,6 +15,10 @@ Guarantees, and what a subscriber must do about their limits:
   meanwhile are gone. After reconnecting, every subscription receives
   :data:`RESYNC`; the subscriber re-reads the current state instead of
   silently missing what happened.
+
+The listener outlives database outages: it reconnects with backoff for as
+long as the app runs (a restart of PostgreSQL, or a site started before its
+database), logging the start of an outage and its end, not every attempt.
 """
 
 from __future__ import annotations
@@ -27,11 +31,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import aiopg
 import psycopg2
 import sqlalchemy as sa
 from aiohttp import web
 
+from portal.platform import dbpool
+from portal.platform.dberrors import cancel_and_wait, describe
 from portal.platform.keys import database_url_key, events_key
 
 __all__ = [
@@ -50,8 +55,14 @@ log = logging.getLogger(__name__)
 CHANNEL: Final = "portal_events"
 #: NOTIFY payloads are limited to 8000 bytes: events carry ids and counts, not documents.
 _MAX_PAYLOAD = 7900
-_RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
+#: Seconds between attempts to reconnect; the last repeats. Capped at one second so
+#: live pages catch up within a second or so of PostgreSQL coming back from a restart.
+_RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0)
 _HEALTH_CHECK_SECONDS = 15.0
+#: One attempt to connect gives up after this long (aiopg's default is a minute).
+_CONNECT_SECONDS = 5.0
+#: How long start-up waits for the listener's first attempt to connect.
+_STARTUP_WAIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +123,8 @@ class EventBus:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
         self.connected = asyncio.Event()
+        #: Set once the first attempt to connect has ended, either way.
+        self.attempted = asyncio.Event()
 
     @contextlib.contextmanager
     def subscribe(self, prefix: str, cap: int = 100) -> Any:
@@ -145,26 +158,39 @@ class EventBus:
     async def listen(self, url: str) -> None:
         """Listen until cancelled, reconnecting (and resynchronising) after any loss."""
         attempt = 0
-        first = True
+        ever_connected = False
         while True:
             try:
-                async with aiopg.connect(url) as conn:
+                async with await dbpool.connect(url, time_limit=_CONNECT_SECONDS) as conn:
                     async with conn.cursor() as cur:
                         await cur.execute("LISTEN portal_events")  # the CHANNEL
-                    attempt = 0
                     self.connected.set()
-                    if not first:
-                        log.info("event listener reconnected; subscribers resynchronise")
+                    self.attempted.set()
+                    if ever_connected or attempt:
+                        # Pages opened meanwhile may have missed events too.
+                        log.info(
+                            "event listener %s; subscribers resynchronise",
+                            "reconnected" if ever_connected else "connected",
+                        )
                         self.dispatch(RESYNC)
-                    first = False
+                    attempt = 0
+                    ever_connected = True
                     await self._pump(conn)
             except asyncio.CancelledError:
                 raise
             except (TimeoutError, psycopg2.Error, OSError) as exc:
                 self.connected.clear()
+                self.attempted.set()
                 delay = _RECONNECT_DELAYS[min(attempt, len(_RECONNECT_DELAYS) - 1)]
+                if attempt == 0:
+                    log.warning(
+                        "event listener %s (%s); retrying with backoff",
+                        "lost its connection" if ever_connected else "cannot reach the database",
+                        describe(exc),
+                    )
+                else:
+                    log.debug("event listener still cannot connect (%s)", describe(exc))
                 attempt += 1
-                log.warning("event listener lost its connection (%s); retrying in %ss", exc, delay)
                 await asyncio.sleep(delay)
 
     async def _pump(self, conn: Any) -> None:
@@ -187,13 +213,12 @@ async def events_ctx(app: web.Application) -> AsyncIterator[None]:
     bus = app[events_key]
     task = asyncio.create_task(bus.listen(app[database_url_key]), name="portal-events")
     try:
-        # Start serving only once listening, so no event after start-up is missed.
-        await asyncio.wait_for(bus.connected.wait(), 10)
+        # Start serving only once listening, so no event after start-up is
+        # missed; but not waiting for a database that is down (it retries).
+        await asyncio.wait_for(bus.attempted.wait(), _STARTUP_WAIT_SECONDS)
     except TimeoutError:
         log.warning("the event listener is not connected yet; live pages will catch up")
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)

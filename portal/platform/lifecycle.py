@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from aiohttp import web
 
+from portal.platform.dberrors import UNAVAILABLE, describe
 from portal.platform.keys import config_of, db_key
 
 __all__ = ["freeze_startup_objects", "log_lifecycle"]
+
+#: The start-up count is a courtesy: it never holds start-up up for longer.
+_COUNT_SECONDS: Final = 2.0
+_COUNT_FAILED: Final[tuple[type[Exception], ...]] = (TimeoutError, *UNAVAILABLE)
 
 
 def log_lifecycle(
@@ -19,14 +25,25 @@ def log_lifecycle(
 ) -> None:
     """Log when *app* is ready, with how many *noun* it holds, and when it stops.
 
-    The start-up hook also proves the shared engine is reachable from the
-    sub-app: the root's cleanup contexts have run before sub-app start-up hooks.
+    The count also shows the shared engine is reachable from the sub-app (the
+    root's cleanup contexts have run before sub-app start-up hooks). It is
+    left out, never failing start-up, when the database is not there: the
+    site starts without it and serves once it answers.
     """
     log = logging.getLogger(f"portal.apps.{name}")
 
     async def on_startup(app: web.Application) -> None:
-        async with config_of(app)[db_key].acquire() as conn:
-            log.info("%s ready with %d %s", name, await count(conn), noun)
+        engine = config_of(app)[db_key]
+        if engine.unavailable is not None:
+            log.info("%s ready; no count of its %s (database: %s)", name, noun, engine.unavailable)
+            return
+        try:
+            async with asyncio.timeout(_COUNT_SECONDS), engine.acquire() as conn:
+                counted = await count(conn)
+        except _COUNT_FAILED as exc:
+            log.warning("%s ready; could not count its %s (%s)", name, noun, describe(exc))
+            return
+        log.info("%s ready with %d %s", name, counted, noun)
 
     async def on_cleanup(app: web.Application) -> None:
         log.info("%s stopped", name)

@@ -31,6 +31,7 @@ from portal.platform.routes import setup_routes
 from portal.platform.security import security_headers
 from portal.platform.sessions import platform_session_middleware
 from portal.platform.templating import setup_templates
+from portal.platform.timeouts import timeout_middleware
 from portal.settings import Settings
 
 __all__ = ["build_root"]
@@ -46,7 +47,8 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     # Outermost first: a trusted proxy's client address and scheme are taken
     # (when proxies are configured), every request is logged with its final
     # status (when the access log is on), 404s get a trailing slash tried,
-    # errors are formatted, the session is reachable (error pages read it too),
+    # errors are formatted, a request past request_timeout is answered 504,
+    # the session is reachable (error pages read it too),
     # an unknown host is refused (debug off), a body declared too large is
     # refused unread, and the CSRF check runs.
     # client_max_size bounds what request.post() reads: HTML forms. The API
@@ -58,6 +60,7 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
             *([request_log_middleware] if settings.access_log else []),
             normalize_path_middleware(append_slash=True, merge_slashes=True),
             error_middleware,
+            timeout_middleware(settings),
             platform_session_middleware(settings),
             *([] if settings.debug else [host_middleware(settings)]),
             body_limit_middleware(settings),

@@ -17,23 +17,46 @@ Anything the cache cannot serve exactly as ``aiopg.sa`` would (plain strings,
 DDL, positional or many parameter sets, statements without a cache key or with
 "post-compile" parameters such as ``IN`` over a list) takes ``aiopg.sa``'s own
 path unchanged.
+
+The engine is also where database faults are contained. Waiting for a
+connection is bounded (``acquire_timeout``). A statement PostgreSQL cancelled
+(``statement_timeout``) raises :class:`DatabaseUnavailable`, not the stray
+``CancelledError`` aiopg makes of it. A connection that broke, or is still
+inside a transaction, never goes back to the pool, and a broken one takes the
+pool's idle connections with it: after a server restart they are all dead
+(see :meth:`Engine.release`). The pool is :mod:`portal.platform.dbpool`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import aiopg
 import aiopg.sa
 from aiopg.sa.connection import SAConnection, _distill_params
 from aiopg.sa.result import ResultMetaData, ResultProxy
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.ddl import DDLElement
 
-__all__ = ["Connection", "Engine", "Prepared", "StatementCache", "create_engine"]
+from portal.platform.dbpool import new_pool
+from portal.platform.errors import DatabaseUnavailable
+
+__all__ = [
+    "Connection",
+    "Engine",
+    "Prepared",
+    "StatementCache",
+    "create_engine",
+    "new_engine",
+]
+
+log = logging.getLogger(__name__)
 
 #: How many compiled statements one engine keeps; an app has a few dozen.
 DEFAULT_CACHE_SIZE: Final = 1000
@@ -139,19 +162,31 @@ class Connection(SAConnection):
         self._gate: asyncio.Semaphore | None = engine.gate
 
     async def _execute(self, query: Any, *multiparams: Any, **params: Any) -> Any:
-        if not isinstance(query, ClauseElement) or isinstance(query, DDLElement):
-            return await super()._execute(query, *multiparams, **params)
-        distilled = _distill_params(multiparams, params)
-        if len(distilled) > 1 or (distilled and not isinstance(distilled[0], dict)):
-            return await super()._execute(query, *multiparams, **params)
-        found = self._statements.lookup(query, self._dialect)
-        if found is None:
-            return await super()._execute(query, *multiparams, **params)
-        prepared, extracted = found
-        values = prepared.parameters(distilled[0] if distilled else None, extracted)
-        cursor = await self._open_cursor()
-        await cursor.execute(prepared.sql, values)
-        return _Result(self, cursor, self._dialect, prepared)
+        try:
+            if not isinstance(query, ClauseElement) or isinstance(query, DDLElement):
+                return await super()._execute(query, *multiparams, **params)
+            distilled = _distill_params(multiparams, params)
+            if len(distilled) > 1 or (distilled and not isinstance(distilled[0], dict)):
+                return await super()._execute(query, *multiparams, **params)
+            found = self._statements.lookup(query, self._dialect)
+            if found is None:
+                return await super()._execute(query, *multiparams, **params)
+            prepared, extracted = found
+            values = prepared.parameters(distilled[0] if distilled else None, extracted)
+            cursor = await self._open_cursor()
+            await cursor.execute(prepared.sql, values)
+            return _Result(self, cursor, self._dialect, prepared)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is None or task.cancelling():
+                raise
+            # Nobody cancelled this task: aiopg turns PostgreSQL's "canceling
+            # statement" (statement_timeout) into a CancelledError of its own,
+            # which would otherwise pass for the request being cancelled.
+            raise DatabaseUnavailable("the statement ran past statement_timeout") from None
+        except TimeoutError:
+            # aiopg's own client-side limit; it has closed the connection.
+            raise DatabaseUnavailable("the statement got no answer in time") from None
 
     async def close(self) -> None:
         """Return the connection to the pool, and its place to the next waiting request.
@@ -190,34 +225,156 @@ class Engine(aiopg.sa.Engine):
     arrived request take a connection just released while earlier ones are
     still being woken, so under load some requests waited round after round:
     a p99 several times the p50.
+
+    Waiting is bounded by *acquire_timeout*, and while :attr:`unavailable`
+    says why, every acquire is refused at once: both raise
+    :class:`DatabaseUnavailable`, which the site answers 503.
     """
 
-    __slots__ = ("gate", "statements")
+    __slots__ = ("acquire_timeout", "gate", "statements", "unavailable")
 
-    def __init__(self, dialect: Any, pool: Any, dsn: str, statements: StatementCache) -> None:
+    def __init__(
+        self,
+        dialect: Any,
+        pool: Any,
+        dsn: str,
+        statements: StatementCache,
+        *,
+        acquire_timeout: float | None = None,
+    ) -> None:
         super().__init__(dialect, pool, dsn)
         self.statements = statements
         self.gate = asyncio.Semaphore(pool.maxsize)
+        #: Seconds a caller waits for a connection, queueing and connecting
+        #: included, before :class:`DatabaseUnavailable`; None waits for ever.
+        self.acquire_timeout = acquire_timeout
+        #: Why every acquire is refused right now (a short reason that
+        #: ``/readyz`` shows), or None while the engine serves.
+        self.unavailable: str | None = None
 
     async def _acquire(self) -> Connection:
-        await self.gate.acquire()
+        if self.unavailable is not None:
+            raise DatabaseUnavailable(f"the database is not ready ({self.unavailable})")
+        return await self._take()
+
+    async def _take(self) -> Connection:
+        pool = self._pool
+        if not self.gate.locked() and pool.freesize and pool.size >= pool.minsize:
+            # An idle connection is there for the taking: no queue to wait in
+            # and (unless it turns out broken) none to make, so no timer; one
+            # per request would cost ~8 µs.
+            return await self._take_now()
+        try:
+            async with asyncio.timeout(self.acquire_timeout):
+                return await self._take_now()
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"no database connection within {self.acquire_timeout:g} s"
+            ) from None
+
+    async def _take_now(self) -> Connection:
+        gate = self.gate
+        await gate.acquire()
         try:
             raw = await self._pool.acquire()
         except BaseException:
-            self.gate.release()
+            gate.release()
             raise
         return Connection(raw, self)
 
+    @contextlib.asynccontextmanager
+    async def probe(self) -> AsyncIterator[Connection]:
+        """A connection even while :attr:`unavailable`: for the check that decides it."""
+        conn = await self._take()
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
-async def create_engine(dsn: str, *, minsize: int, maxsize: int) -> Engine:
-    """A pool of *minsize* to *maxsize* connections to *dsn*, with its own statement cache."""
-    pool = await aiopg.create_pool(dsn, minsize=minsize, maxsize=maxsize)
+    def release(self, conn: Any) -> Any:
+        """Give *conn*'s connection back to the pool, or discard it if it cannot serve again.
+
+        A connection still inside a transaction (a task cancelled between its
+        statements, a rollback that failed) is closed, which makes PostgreSQL
+        roll the transaction back: it must never reach the next request. A
+        broken one (the server went away) means the idle ones are most likely
+        dead too, as after a restart: they are dropped with it, so the next
+        requests connect afresh instead of each failing once on a stale one.
+        """
+        raw = conn.connection
+        if raw.closed == _BROKEN:
+            # aiopg leaves a broken connection watched by the event loop.
+            with contextlib.suppress(OSError, RuntimeError):
+                raw.close()
+            dropped = self.drop_idle()
+            log.info("a database connection broke; dropped %d idle ones with it", dropped)
+        elif not raw.closed and raw.raw.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+            raw.close()
+        return self._pool.release(raw)
+
+    def drop_idle(self) -> int:
+        """Close the pool's idle connections (new ones are made on demand); how many."""
+        # aiopg keeps them in this deque. Its Pool.clear() does the same but
+        # waits for the pool's lock, which a caller stuck connecting holds.
+        free = self._pool._free
+        dropped = len(free)
+        while free:
+            free.popleft().close()
+        return dropped
+
+
+#: psycopg2's ``connection.closed`` for a connection found broken (1: closed by us).
+_BROKEN: Final = 2
+
+
+def new_engine(
+    dsn: str,
+    *,
+    minsize: int,
+    maxsize: int,
+    acquire_timeout: float | None = None,
+    statement_timeout: float = 0.0,
+) -> Engine:
+    """An engine for *dsn* that has not connected yet: its pool connects on first use.
+
+    Call it with an event loop running. *statement_timeout* (seconds; 0: none)
+    applies to every connection of the pool; *acquire_timeout* see :class:`Engine`.
+    """
+    pool = new_pool(dsn, minsize=minsize, maxsize=maxsize, statement_timeout=statement_timeout)
+    return Engine(
+        aiopg.sa.engine.get_dialect(),
+        pool,
+        dsn,
+        StatementCache(),
+        acquire_timeout=acquire_timeout,
+    )
+
+
+async def create_engine(
+    dsn: str,
+    *,
+    minsize: int,
+    maxsize: int,
+    acquire_timeout: float | None = None,
+    statement_timeout: float = 0.0,
+) -> Engine:
+    """A pool of *minsize* to *maxsize* connections to *dsn*, with its own statement cache.
+
+    Connects once now, even with ``minsize=0``, so a bad URL fails here, not
+    at the first request.
+    """
+    engine = new_engine(
+        dsn,
+        minsize=minsize,
+        maxsize=maxsize,
+        acquire_timeout=acquire_timeout,
+        statement_timeout=statement_timeout,
+    )
     try:
-        # Connect once even with minsize=0, so a bad URL fails here, not at the first request.
-        conn = await pool.acquire()
-        await pool.release(conn)
+        async with engine.probe():
+            pass
     except BaseException:
-        pool.close()
-        await pool.wait_closed()
+        engine.close()
+        await engine.wait_closed()
         raise
-    return Engine(aiopg.sa.engine.get_dialect(), pool, dsn, StatementCache())
+    return engine

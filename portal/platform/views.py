@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from portal.platform.db import ping
+from portal.platform.db import UNREACHABLE, ping
 from portal.platform.keys import db_key
 from portal.platform.templating import render
 
@@ -22,7 +22,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the database answers; 503 otherwise, so a balancer skips us."""
-    if await ping(request.config_dict[db_key]):
-        return web.json_response({"status": "ready", "database": "ok"})
-    return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
+    """Readiness: the database answers with an up-to-date schema; 503 otherwise.
+
+    A balancer skips a 503 instance. ``database`` says why: ``unreachable``,
+    or ``schema not up to date`` (the details are in the server's log).
+    """
+    engine = request.config_dict[db_key]
+    reason: str | None = engine.unavailable
+    if reason is None:
+        if await ping(engine):
+            return web.json_response({"status": "ready", "database": "ok"})
+        reason = UNREACHABLE
+    return web.json_response({"status": "unavailable", "database": reason}, status=503)

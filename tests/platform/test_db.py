@@ -16,6 +16,7 @@ from psycopg2 import sql
 
 from portal.main import INSTALLED_APPS, create_app
 from portal.platform import embedded
+from portal.platform.db import connect
 from portal.platform.errors import ConfigurationError
 from portal.platform.migrations import alembic_config, upgrade
 from portal.platform.policy import HTML_SITE
@@ -149,14 +150,26 @@ async def test_site_starts_once_migrated(fresh_database: str, tmp_path: Path) ->
     await runner.cleanup()
 
 
-async def test_site_refuses_an_unreachable_database(tmp_path: Path) -> None:
-    unreachable = "postgresql://portal@127.0.0.1:1/portal?connect_timeout=2"
-    runner = web.AppRunner(create_app(site_settings(unreachable, tmp_path)))
-    try:
-        with pytest.raises(ConfigurationError, match="cannot connect to the database"):
-            await runner.setup()
-    finally:
-        await runner.cleanup()
+UNREACHABLE = "postgresql://portal@127.0.0.1:1/portal?connect_timeout=2"
+
+
+async def test_site_starts_with_an_unreachable_database_and_is_not_ready(
+    tmp_path: Path, make_client: MakeClient
+) -> None:
+    # Start-up does not wait for the database (tests/platform/test_db_faults.py
+    # follows the site until it answers).
+    client = await make_client(site_settings(UNREACHABLE, tmp_path))
+
+    response = await client.get("/readyz")
+
+    assert response.status == 503
+    assert await response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+async def test_a_cli_connection_refuses_an_unreachable_database() -> None:
+    with pytest.raises(ConfigurationError, match="cannot connect to the database"):
+        async with connect(UNREACHABLE):
+            pass
 
 
 # The embedded server
