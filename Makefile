@@ -9,7 +9,7 @@ DATA_DIR ?= $(or $(PORTAL_DATA_DIR),.data)
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench clean
+.PHONY: help install run test lint format bench faults clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ $(BENCH_STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
+
+faults: install ## the site under load while PostgreSQL restarts and stops and a worker dies (~2 min)
+	$(BIN)/python -m faults
 
 clean: ## stop the embedded PostgreSQL and remove .venv and the data folder
 	-test -x $(BIN)/python && $(BIN)/python -m portal db stop

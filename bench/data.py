@@ -30,6 +30,7 @@ __all__ = [
     "SECRET_KEY",
     "TODOS",
     "ApiToken",
+    "portal_cli",
     "portal_env",
     "postgres_version",
     "prepare_database",
@@ -98,7 +99,8 @@ def portal_env(database_url: str, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _portal(env: Mapping[str, str], *args: str, stdin: str = "") -> str:
+def portal_cli(env: Mapping[str, str], *args: str, stdin: str = "") -> str:
+    """Run ``python -m portal *args`` in *env*; its output, or RuntimeError with its stderr."""
     done = subprocess.run(
         [sys.executable, "-m", "portal", *args],
         cwd=ROOT,
@@ -151,14 +153,14 @@ def prepare_database(database_url: str, data_dir: Path) -> ApiToken:
     Everything goes through portal's own commands, as an operator would.
     """
     env = portal_env(database_url, data_dir)
-    _portal(env, "migrate")
+    portal_cli(env, "migrate")
     seed_if_needed(database_url)
     if not _user_exists(database_url, BENCH_USER):
         password = secrets.token_urlsafe(24)
-        _portal(
+        portal_cli(
             env, "createsuperuser", "--username", BENCH_USER, "--password-stdin", stdin=password
         )
-    lines = _portal(env, "token", "create", BENCH_USER, "--name", "bench").strip().splitlines()
+    lines = portal_cli(env, "token", "create", BENCH_USER, "--name", "bench").strip().splitlines()
     header = _TOKEN_LINE.match(lines[0]) if lines else None
     if header is None:
         raise RuntimeError(f"unexpected output of `token create`: {lines!r}")
@@ -167,7 +169,7 @@ def prepare_database(database_url: str, data_dir: Path) -> ApiToken:
 
 def revoke_token(database_url: str, data_dir: Path, token: ApiToken) -> None:
     """Revoke the run's token, so tokens do not pile up across runs."""
-    _portal(portal_env(database_url, data_dir), "token", "revoke", str(token.id))
+    portal_cli(portal_env(database_url, data_dir), "token", "revoke", str(token.id))
 
 
 def _user_exists(database_url: str, username: str) -> bool:

@@ -42,22 +42,26 @@ def _database_url(settings: Settings) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import uvloop
-    from aiohttp import web
 
     from portal.main import create_app
+    from portal.platform import embedded
+    from portal.platform.serving import serve
 
     settings = _settings(args, serving=True)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings.with_overrides(**overrides)
     logging.getLogger().setLevel(settings.log_level.upper())
-    # portal.access logs each request (with its user); aiohttp's own line would repeat it.
-    web.run_app(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=None,
-        loop=uvloop.new_event_loop(),
-    )
+    # Started here rather than only in the app's context, to learn whether this
+    # process owns the server: then it is stopped at exit, after the engine has
+    # closed. A server that was already running (make run, another process) stays.
+    owned = settings.embedded_database and embedded.ensure_running(settings.data_dir).started
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(create_app(settings), settings))
+    finally:
+        if owned:
+            log.info("stopping the embedded PostgreSQL this process started")
+            embedded.stop(settings.data_dir)
     return 0
 
 

@@ -32,6 +32,9 @@ class Server:
 
     url: str
     env: dict[str, str]
+    #: The server's process, for tests that signal it (it is stopped afterwards
+    #: unless it has exited already).
+    process: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str, stdin: str = "") -> str:
         """Run ``python -m portal *args`` against this site's database; its output."""
@@ -82,7 +85,7 @@ def running(command: Sequence[str], port: int, env: dict[str, str], log: Path) -
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_ready(base, process, log)
-            yield Server(url=base, env=env)
+            yield Server(url=base, env=env, process=process)
         finally:
             process.terminate()
             try:
