@@ -149,39 +149,40 @@ async def test_a_form_posted_over_https_must_name_the_https_origin(
     assert await post_from(f"https://{host}") == 303
 
 
-async def test_the_login_log_names_the_client_a_trusted_proxy_reports(
-    make_client: MakeClient, settings: Settings, user: User, caplog: pytest.LogCaptureFixture
-) -> None:
-    client = await make_client(behind(settings, "127.0.0.1", "10.0.0.0/8"))
+async def logged_client_of_failed_login(
+    client: Client, forwarded_for: str, caplog: pytest.LogCaptureFixture
+) -> str:
+    """The last ``portal.auth`` line after a failed login sent with *forwarded_for*."""
     page = await client.get("/login")
     token = _CSRF_INPUT.search(await page.text())
     assert token is not None
-
     with caplog.at_level(logging.INFO, logger="portal.auth"):
         await client.post(
             "/login",
             data={"username": "alice", "password": "wrong-password", "csrf_token": token.group(1)},
-            headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.5, 10.0.0.2"},
+            headers={"X-Forwarded-For": forwarded_for},
         )
+    return caplog.records[-1].getMessage()
 
-    assert "from 203.0.113.5" in caplog.records[-1].getMessage()
+
+async def test_the_login_log_names_the_client_a_trusted_proxy_reports(
+    make_client: MakeClient, settings: Settings, user: User, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = await make_client(behind(settings, "127.0.0.1", "10.0.0.0/8"))
+
+    line = await logged_client_of_failed_login(
+        client, "198.51.100.7, 203.0.113.5, 10.0.0.2", caplog
+    )
+
+    assert "from 203.0.113.5" in line
 
 
 async def test_a_forwarded_for_from_an_untrusted_peer_is_not_believed(
     client: Client, user: User, caplog: pytest.LogCaptureFixture
 ) -> None:
-    page = await client.get("/login")
-    token = _CSRF_INPUT.search(await page.text())
-    assert token is not None
+    line = await logged_client_of_failed_login(client, "203.0.113.5", caplog)
 
-    with caplog.at_level(logging.INFO, logger="portal.auth"):
-        await client.post(
-            "/login",
-            data={"username": "alice", "password": "wrong-password", "csrf_token": token.group(1)},
-            headers={"X-Forwarded-For": "203.0.113.5"},
-        )
-
-    assert "from 127.0.0.1" in caplog.records[-1].getMessage()
+    assert "from 127.0.0.1" in line
 
 
 NETWORKS = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("127.0.0.1/32"))
