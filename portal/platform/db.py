@@ -22,7 +22,7 @@ from aiohttp import web
 
 from portal.platform import embedded, statements
 from portal.platform.dberrors import (
-    UNAVAILABLE,
+    NO_ANSWER,
     cancel_and_wait,
     describe,
     quiet_statement_cancels,
@@ -56,7 +56,7 @@ _RETRY_DELAYS: Final = (0.25, 0.5, 1.0)
 #: One attempt (connect, read the revisions) gives up after this long.
 _CHECK_SECONDS: Final = 5.0
 #: What an attempt that did not reach the database may raise.
-_NOT_REACHED: Final[tuple[type[Exception], ...]] = (*UNAVAILABLE, OSError, TimeoutError)
+_NOT_REACHED: Final[tuple[type[Exception], ...]] = (*NO_ANSWER, OSError)
 
 
 async def embedded_postgres_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -20,6 +20,7 @@ import psycopg2.extensions
 from portal.platform.errors import DatabaseUnavailable
 
 __all__ = [
+    "NO_ANSWER",
     "RETRY_AFTER_SECONDS",
     "UNAVAILABLE",
     "cancel_and_wait",
@@ -37,6 +38,9 @@ UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
     psycopg2.OperationalError,
     psycopg2.InterfaceError,
 )
+
+#: What a bounded wait on the database may end in: no answer in time, or unavailable.
+NO_ANSWER: Final[tuple[type[Exception], ...]] = (TimeoutError, *UNAVAILABLE)
 
 #: What ``Retry-After`` tells a client refused with 503: long enough for a
 #: pool to free up or a restarted server to accept connections again.

@@ -23,7 +23,7 @@ from aiohttp.typedefs import Handler
 
 from portal.platform.api.problems import problem_response
 from portal.platform.auth.session import current_user
-from portal.platform.dberrors import RETRY_AFTER_SECONDS, UNAVAILABLE, describe
+from portal.platform.dberrors import NO_ANSWER, RETRY_AFTER_SECONDS, UNAVAILABLE, describe
 from portal.platform.keys import settings_key, user_key
 from portal.platform.policy import policy_for
 from portal.platform.templating import render
@@ -39,7 +39,6 @@ _UNAVAILABLE_DETAIL: Final = "The database is not answering right now. Please tr
 _DATABASE_SUSPECT: Final = frozenset({503, 504})
 #: How long an error page waits to learn who is logged in before showing nobody.
 _USER_SECONDS: Final = 1.0
-_USER_FAILED: Final[tuple[type[Exception], ...]] = (TimeoutError, *UNAVAILABLE)
 
 
 async def _settle_user(request: web.Request, *, ask_database: bool) -> None:
@@ -51,7 +50,7 @@ async def _settle_user(request: web.Request, *, ask_database: bool) -> None:
             async with asyncio.timeout(_USER_SECONDS):
                 await current_user(request)
             return
-        except _USER_FAILED:
+        except NO_ANSWER:
             pass
     # Rendered as logged out: better than no page, and the next page knows again.
     request[user_key] = None

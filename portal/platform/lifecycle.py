@@ -10,14 +10,13 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from portal.platform.dberrors import UNAVAILABLE, describe
+from portal.platform.dberrors import NO_ANSWER, describe
 from portal.platform.keys import config_of, db_key
 
 __all__ = ["freeze_startup_objects", "log_lifecycle"]
 
 #: The start-up count is a courtesy: it never holds start-up up for longer.
 _COUNT_SECONDS: Final = 2.0
-_COUNT_FAILED: Final[tuple[type[Exception], ...]] = (TimeoutError, *UNAVAILABLE)
 
 
 def log_lifecycle(
@@ -40,7 +39,7 @@ def log_lifecycle(
         try:
             async with asyncio.timeout(_COUNT_SECONDS), engine.acquire() as conn:
                 counted = await count(conn)
-        except _COUNT_FAILED as exc:
+        except NO_ANSWER as exc:
             log.warning("%s ready; could not count its %s (%s)", name, noun, describe(exc))
             return
         log.info("%s ready with %d %s", name, counted, noun)

@@ -350,26 +350,13 @@ def new_engine(
     )
 
 
-async def create_engine(
-    dsn: str,
-    *,
-    minsize: int,
-    maxsize: int,
-    acquire_timeout: float | None = None,
-    statement_timeout: float = 0.0,
-) -> Engine:
+async def create_engine(dsn: str, *, minsize: int, maxsize: int) -> Engine:
     """A pool of *minsize* to *maxsize* connections to *dsn*, with its own statement cache.
 
     Connects once now, even with ``minsize=0``, so a bad URL fails here, not
     at the first request.
     """
-    engine = new_engine(
-        dsn,
-        minsize=minsize,
-        maxsize=maxsize,
-        acquire_timeout=acquire_timeout,
-        statement_timeout=statement_timeout,
-    )
+    engine = new_engine(dsn, minsize=minsize, maxsize=maxsize)
     try:
         async with engine.probe():
             pass

@@ -167,11 +167,11 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel 
     if hdrs.CONTENT_TYPE in request.headers and not _JSON_TYPES.match(request.content_type):
         return problem_response(415, "Send the body as application/json.")
     limit = request.config_dict[settings_key].api_body_limit
-    if request.content_length is not None and request.content_length > limit:
-        return problem_response(413, f"The body is larger than {limit} bytes.")
-    # Read at most one byte past the limit: a body that lies about (or omits)
-    # its length is still cut off without being buffered whole. readexactly,
-    # not read: read(n) returns whatever has arrived so far, maybe one chunk.
+    # A declared length over the limit never gets here (the root's body-limit
+    # middleware refuses it unread). Read at most one byte past the limit: a
+    # body that omits its length, or is compressed, is still cut off without
+    # being buffered whole. readexactly, not read: read(n) returns whatever
+    # has arrived so far, maybe one chunk.
     try:
         await request.content.readexactly(limit + 1)
     except asyncio.IncompleteReadError as exc:
