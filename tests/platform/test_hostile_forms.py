@@ -26,7 +26,7 @@ from yarl import URL
 
 from portal.apps.polls.queries import create_question
 from portal.apps.polls.tables import choice, question
-from portal.apps.todos.queries import create_todo, get_todo
+from portal.apps.todos.queries import count_todos, create_todo, get_todo
 from portal.apps.todos.tables import todo
 from portal.main import INSTALLED_APPS
 from portal.platform.admin.builtin import PLATFORM_TABLES
@@ -265,10 +265,6 @@ async def test_a_todo_name_is_stored_exactly_when_acceptable_and_reads_back_iden
         assert page == api == []
 
 
-async def todo_count(conn: Any) -> int:
-    return int(await conn.scalar(sa.select(sa.func.count()).select_from(todo)))
-
-
 @settings(PROPERTY, max_examples=10)
 @given(fields=st.lists(st.tuples(FIELD, FIELD), max_size=4))
 async def test_toggle_flips_the_todo_whatever_else_the_form_carries(
@@ -296,7 +292,7 @@ async def test_delete_removes_the_todo_whatever_else_the_form_carries(
     response = await post_form(client, f"/todos/{item.id}/delete", fields, token)
 
     assert response.status == 303
-    assert await todo_count(conn) == 0
+    assert await count_todos(conn) == 0
 
 
 # The admin's forms
