@@ -45,8 +45,9 @@ QUESTIONS = 10_000
 CHOICES_EACH = 4
 TODOS = 10_000
 BENCH_USER = "bench"
-#: Only ever signs the benchmark's own throwaway sessions.
-SECRET_KEY = "bench-secret-key-not-for-production-0123456789"  # noqa: S105
+#: Only ever signs the benchmark's own throwaway sessions: new for each run, as a
+#: key written in a public file is refused with debug off.
+SECRET_KEY = secrets.token_urlsafe(48)
 
 _SEED = (
     "TRUNCATE question, choice, todo RESTART IDENTITY CASCADE",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import itertools
 import os
 import secrets
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ __all__ = [
     "Settings",
     "SettingsError",
     "load_settings",
+    "weak_secret",
 ]
 
 #: Where each mountable app lives unless the ``apps:`` setting moves it.
@@ -270,12 +272,57 @@ def _coerce_apps(value: Any) -> dict[str, str]:
     return apps
 
 
+#: The command that prints a good key (quoted in error messages).
+_MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
+
+#: Keys printed in portal's own docs and examples, and the placeholders people
+#: paste: whoever reads them can forge sessions, however long they are.
+_PUBLIC_SECRETS = frozenset(
+    {
+        "bench-secret-key-not-for-production-0123456789",
+    }
+)
+_PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "notsecret", "insecure", "placeholder")
+
+
+def weak_secret(key: str) -> str | None:
+    """Why *key* is too guessable to sign sessions with, or None when it is fine.
+
+    Length alone says little: ``0`` * 32 is 32 characters. A key that is one
+    short pattern repeated, draws on a handful of characters, runs along the
+    alphabet, or is printed somewhere public is refused; a key from
+    :data:`_MAKE_SECRET` passes with overwhelming probability.
+    """
+    if key in _PUBLIC_SECRETS:
+        return "it is an example key printed in portal's own files"
+    lowered = key.lower()
+    for word in _PLACEHOLDER_WORDS:
+        if word in lowered:
+            return f"it contains the placeholder {word!r}"
+    period = next(p for p in range(1, len(key) + 1) if key == (key[:p] * len(key))[: len(key)])
+    if period <= len(key) // 2:
+        return f"it repeats the {period}-character pattern {key[:period]!r}"
+    if len(set(key)) < 8:
+        return f"it uses only {len(set(key))} different characters"
+    steps = sum(abs(ord(a) - ord(b)) <= 1 for a, b in itertools.pairwise(key))
+    if steps * 3 > len(key) * 2:
+        return "it is mostly runs of neighbouring characters (such as 'abcd' or '1234')"
+    return None
+
+
 def _require_secret(settings: Settings) -> None:
-    if not settings.debug and settings.secret_key is None:
+    if settings.debug:
+        return
+    if settings.secret_key is None:
         raise SettingsError(
             "setting 'secret_key' is required when debug is off: set PORTAL_SECRET_KEY "
-            "(for example to the output of `python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))'`)"
+            f"(for example to the output of `{_MAKE_SECRET}`)"
+        )
+    reason = weak_secret(settings.secret_key)
+    if reason is not None:
+        raise SettingsError(
+            f"setting 'secret_key' is too easy to guess ({reason}): anyone who guesses it "
+            f"can forge sessions; set PORTAL_SECRET_KEY to the output of `{_MAKE_SECRET}`"
         )
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 import stat
 from pathlib import Path
 
 import pytest
 
-from portal.settings import DEFAULT_PREFIXES, Settings, SettingsError, load_settings
+from portal.settings import (
+    DEFAULT_PREFIXES,
+    Settings,
+    SettingsError,
+    load_settings,
+    weak_secret,
+)
 
 SECRET = "a-production-secret-that-is-long-enough-42"
 
@@ -210,6 +217,41 @@ def test_secret_key_is_required_with_debug_off() -> None:
 def test_short_secret_key_is_refused() -> None:
     with pytest.raises(SettingsError, match="'secret_key' must be at least 32 characters"):
         load_settings(environ={"PORTAL_SECRET_KEY": "too-short"})
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("0" * 32, "repeats the 1-character pattern '0'"),
+        ("changeme" * 4, "placeholder 'changeme'"),
+        ("ab12" * 10, "repeats the 4-character pattern 'ab12'"),
+        ("abcdefghijklmnopqrstuvwxyz0123456789", "runs of neighbouring characters"),
+        ("aaaabbbbccccddddaaaabbbbccccddddeeee", "only 5 different characters"),
+        ("bench-secret-key-not-for-production-0123456789", "example key printed"),
+    ],
+)
+def test_a_guessable_secret_key_stops_start_up_with_debug_off(key: str, reason: str) -> None:
+    with pytest.raises(SettingsError, match="too easy to guess") as raised:
+        load_settings(environ={"PORTAL_SECRET_KEY": key})
+
+    assert reason in str(raised.value)
+    assert "secrets.token_urlsafe(48)" in str(raised.value)
+
+
+def test_a_guessable_secret_key_is_allowed_for_development(tmp_path: Path) -> None:
+    environ = {"PORTAL_DATA_DIR": str(tmp_path), "PORTAL_SECRET_KEY": "0" * 32}
+
+    settings = load_settings(debug_default=True, environ=environ)
+
+    assert settings.secret_key == "0" * 32
+
+
+def test_a_generated_secret_key_is_accepted() -> None:
+    keys = [secrets.token_urlsafe(48) for _ in range(200)] + [
+        secrets.token_hex(16) for _ in range(200)
+    ]
+
+    assert [key for key in keys if weak_secret(key) is not None] == []
 
 
 def test_debug_generates_a_dev_secret_in_the_data_folder(tmp_path: Path) -> None:

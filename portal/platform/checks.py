@@ -6,7 +6,7 @@ import asyncio
 import ipaddress
 
 from portal.platform.errors import PortalError
-from portal.settings import Settings
+from portal.settings import Settings, weak_secret
 
 __all__ = ["deploy_problems", "settings_problems"]
 
@@ -32,6 +32,12 @@ def settings_problems(settings: Settings) -> list[str]:
             "the secret key is the development key from the data folder: "
             "set PORTAL_SECRET_KEY to a value of its own"
         )
+    elif (reason := weak_secret(settings.secret_key)) is not None:
+        problems.append(
+            f"the secret key is too easy to guess ({reason}): set PORTAL_SECRET_KEY to "
+            "the output of `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    problems.extend(_session_problems(settings))
     if not settings.session_cookie_secure and not settings.trusted_proxies:
         problems.append(
             "session cookies are sent over plain http: behind a proxy that terminates "
@@ -59,6 +65,40 @@ def settings_problems(settings: Settings) -> list[str]:
         )
     elif "*" in settings.allowed_hosts:
         problems.append("allowed_hosts contains '*': any Host header is accepted")
+    return problems
+
+
+_DAY = 24 * 3600
+#: A login longer than this outlives the point of logging in at all.
+_LONGEST_LIFETIME = 30 * _DAY
+#: Browsers cap a cookie's lifetime at 400 days; far below that is plenty.
+_LONGEST_COOKIE = 90 * _DAY
+
+
+def _session_problems(settings: Settings) -> list[str]:
+    """Session settings that defeat the session rules (README: Sessions)."""
+    problems: list[str] = []
+    if settings.session_lifetime > _LONGEST_LIFETIME:
+        problems.append(
+            f"session_lifetime is {settings.session_lifetime // _DAY} days: a stolen login "
+            "stays good that long; keep it at 30 days or less (the default is 12 hours)"
+        )
+    if settings.staff_idle_timeout == 0:
+        problems.append(
+            "staff_idle_timeout is 0: a staff login left open on a shared machine never "
+            "ends while unused; set it (the default is 30 minutes)"
+        )
+    if settings.session_max_age < settings.session_lifetime:
+        problems.append(
+            f"session_max_age ({settings.session_max_age} s) is shorter than "
+            f"session_lifetime ({settings.session_lifetime} s): browsers drop the cookie "
+            "first, so logins end early and unpredictably; make it at least as long"
+        )
+    elif settings.session_max_age > _LONGEST_COOKIE:
+        problems.append(
+            f"session_max_age is {settings.session_max_age // _DAY} days: the cookie outlives "
+            "any login by far; keep it at 90 days or less (the default is 14 days)"
+        )
     return problems
 
 

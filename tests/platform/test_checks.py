@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -32,6 +33,10 @@ def test_a_production_configuration_behind_a_proxy_has_no_problem() -> None:
         ({"db_statement_timeout": 0.0}, "queries have no time limit"),
         ({"allowed_hosts": ()}, "no allowed_hosts"),
         ({"allowed_hosts": ("*",)}, "any Host header is accepted"),
+        ({"session_lifetime": 31 * 24 * 3600, "session_max_age": 31 * 24 * 3600}, "30 days"),
+        ({"staff_idle_timeout": 0}, "staff_idle_timeout is 0"),
+        ({"session_max_age": 3600}, "shorter than session_lifetime"),
+        ({"session_max_age": 365 * 24 * 3600}, "the cookie outlives any login"),
     ],
 )
 def test_an_unsafe_setting_is_named(change: dict[str, Any], named: str) -> None:
@@ -39,6 +44,15 @@ def test_an_unsafe_setting_is_named(change: dict[str, Any], named: str) -> None:
 
     assert len(problems) == 1
     assert named in problems[0]
+
+
+def test_a_guessable_secret_key_is_named() -> None:
+    # Loading such settings with debug off already fails; check names it for
+    # settings it reads without requiring a key (and for debug-on settings).
+    problems = settings_problems(dataclasses.replace(SAFE, secret_key="changeme" * 4))
+
+    assert len(problems) == 1
+    assert "the secret key is too easy to guess" in problems[0]
 
 
 def test_forcing_secure_cookies_stands_in_for_a_trusted_proxy() -> None:
