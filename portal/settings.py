@@ -93,6 +93,14 @@ class Settings:
     request_timeout: float = 30.0
     #: On SIGTERM, in-flight requests get this long to finish (seconds).
     shutdown_timeout: float = 10.0
+    #: Login throttling (see ``portal.platform.auth.throttle``): within this
+    #: window (seconds), at most so many failed logins for one account from one
+    #: client address, from one address whatever the accounts, and for one
+    #: account from every address (a ceiling against distributed guessing).
+    login_failure_window: int = 15 * 60
+    login_failures_per_account_and_address: int = 10
+    login_failures_per_address: int = 30
+    login_failures_per_account: int = 100
 
     def prefix(self, app_name: str) -> str:
         """The mount prefix of *app_name*, with a leading and trailing slash.
@@ -356,6 +364,14 @@ def _validate(settings: Settings) -> Settings:
             raise SettingsError(f"setting {name!r} must be a number of seconds, 0 or more")
     if settings.db_acquire_timeout <= 0:
         raise SettingsError("setting 'db_acquire_timeout' must be a positive number of seconds")
+    for name in (
+        "login_failure_window",
+        "login_failures_per_account_and_address",
+        "login_failures_per_address",
+        "login_failures_per_account",
+    ):
+        if getattr(settings, name) < 1:
+            raise SettingsError(f"setting {name!r} must be a positive whole number")
     _check_networks(settings.trusted_proxies)
     if settings.db_pool_min < 0 or settings.db_pool_max < max(1, settings.db_pool_min):
         raise SettingsError("settings 'db_pool_min'/'db_pool_max' must satisfy 0 <= min <= max")
