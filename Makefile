@@ -9,10 +9,10 @@ DATA_DIR ?= $(or $(PORTAL_DATA_DIR),.data)
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench faults clean
+.PHONY: help install run test lint format bench faults clean delete-data
 
 help: ## show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## create .venv and install portal with its dev tools (quick when nothing changed)
 
@@ -52,6 +52,12 @@ $(BENCH_STAMP): pyproject.toml
 faults: install ## the site under load while PostgreSQL restarts and stops and a worker dies (~2 min)
 	$(BIN)/python -m faults
 
-clean: ## stop the embedded PostgreSQL and remove .venv and the data folder
+# Build outputs only: never the data folder. The embedded PostgreSQL's
+# binaries live in .venv, so it is stopped (not deleted) first.
+clean: ## remove build outputs (.venv, caches); never the database
 	-test -x $(BIN)/python && $(BIN)/python -m portal db stop
-	rm -rf $(VENV) $(DATA_DIR)
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis .schemathesis test-output
+	find portal tests bench faults -name __pycache__ -type d -prune -exec rm -rf {} +
+
+delete-data: install ## DELETE the data folder: the embedded database, its users and tokens (CONFIRM=1)
+	PORTAL_DATA_DIR=$(DATA_DIR) $(BIN)/python -m portal db delete $(if $(filter 1,$(CONFIRM)),--confirm)
