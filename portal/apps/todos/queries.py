@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -12,16 +13,22 @@ from portal.apps.todos.tables import todo
 from portal.platform.errors import Conflict, Invalid, NotFound
 
 __all__ = [
+    "COUNT_CAP",
     "NAME_MAX_LENGTH",
     "InvalidTodo",
+    "Summary",
     "Todo",
     "count_todos",
     "create_todo",
     "delete_todo",
     "get_todo",
+    "latest_id",
     "list_todos",
+    "page_start_for",
     "set_finished",
+    "summarise",
     "toggle_finished",
+    "update_todo",
 ]
 
 #: The longest name the ``todo.name`` column holds, in characters.
@@ -35,6 +42,10 @@ class InvalidTodo(Invalid):
         super().__init__(message, field="name")
 
 
+#: Where :func:`summarise` stops counting: the page says "more than" past it.
+COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True, slots=True)
 class Todo:
     id: int
@@ -42,11 +53,41 @@ class Todo:
     finished: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """How many todos there are and how many are finished, counted up to a cap.
+
+    With ``capped`` set there are more than ``total`` todos, and ``finished``
+    counts only among the first ``total`` of them.
+    """
+
+    total: int
+    finished: int
+    capped: bool
+
+
 # Hot statements are built once; the engine compiles each once (platform.statements).
 _TODO_BY_ID = sa.select(todo).where(todo.c.id == sa.bindparam("todo_id"))
 # LIMIT NULL is no limit in PostgreSQL: one statement serves limit=None too.
 _TODOS = sa.select(todo).order_by(todo.c.id).limit(sa.bindparam("limit"))
 _TODOS_AFTER = _TODOS.where(todo.c.id > sa.bindparam("after_id"))
+# At most cap + 1 rows are read, whatever the table holds: the pages stay as
+# fast with a million todos as with ten.
+_FIRST_ROWS = sa.select(todo.c.finished).limit(sa.bindparam("cap")).subquery()
+_SUMMARY = sa.select(
+    sa.func.count(),
+    sa.func.count().filter(_FIRST_ROWS.c.finished),
+).select_from(_FIRST_ROWS)
+_LATEST = sa.select(sa.func.max(todo.c.id))
+# The id a page must start after to end with a given todo: walk back along the
+# primary key, never further than one page.
+_PAGE_START = (
+    sa.select(todo.c.id)
+    .where(todo.c.id < sa.bindparam("todo_id"))
+    .order_by(todo.c.id.desc())
+    .offset(sa.bindparam("before"))
+    .limit(1)
+)
 
 
 def _todo(row: Any) -> Todo:
@@ -94,8 +135,35 @@ async def list_todos(
 
 
 async def count_todos(conn: Any) -> int:
-    """How many todos there are."""
+    """How many todos there are: a full count, for the admin and tests, not public pages."""
     return int(await conn.scalar(sa.select(sa.func.count()).select_from(todo)))
+
+
+async def summarise(conn: Any, cap: int = COUNT_CAP) -> Summary:
+    """The todos counted up to *cap* (one statement reading at most ``cap + 1`` rows)."""
+    row = await (await conn.execute(_SUMMARY, cap=cap + 1)).first()
+    total, finished = int(row[0]), int(row[1])
+    if total > cap:
+        return Summary(total=cap, finished=finished, capped=True)
+    return Summary(total=total, finished=finished, capped=False)
+
+
+async def latest_id(conn: Any) -> int | None:
+    """The id of the newest todo (None without todos): one lookup in the primary key."""
+    found = await conn.scalar(_LATEST)
+    return None if found is None else int(found)
+
+
+async def page_start_for(conn: Any, todo_id: int, size: int) -> int | None:
+    """The ``after_id`` of the *size*-todo page ending with *todo_id*; None for the first page.
+
+    None also when fewer than *size* todos come before it: the first page then
+    holds it.
+    """
+    if size < 1:
+        raise ValueError(f"size must be positive, not {size}")
+    found = await conn.scalar(_PAGE_START, todo_id=todo_id, before=size - 1)
+    return None if found is None else int(found)
 
 
 async def get_todo(conn: Any, todo_id: int) -> Todo:
@@ -127,17 +195,42 @@ async def create_todo(conn: Any, name: str, finished: bool = False) -> Todo:
     return _todo(row)
 
 
-async def _update(conn: Any, todo_id: int, finished: Any) -> Todo:
-    query = todo.update().where(todo.c.id == todo_id).values(finished=finished).returning(*todo.c)
-    row = await (await conn.execute(query)).first()
+async def _update(conn: Any, todo_id: int, values: dict[str, Any]) -> Todo:
+    query = todo.update().where(todo.c.id == todo_id).values(**values).returning(*todo.c)
+    try:
+        row = await (await conn.execute(query)).first()
+    except psycopg2.errors.UniqueViolation as exc:
+        # Only the name is unique. Unlike an INSERT, an UPDATE has no ON
+        # CONFLICT: a caller's open transaction is aborted by this, as by any
+        # failed statement.
+        raise Conflict(f"A todo named “{values['name']}” already exists.", field="name") from exc
     if row is None:
         raise NotFound(f"no todo with id {todo_id}")
     return _todo(row)
 
 
+async def update_todo(
+    conn: Any, todo_id: int, *, name: str | None = None, finished: bool | None = None
+) -> Todo:
+    """Change the given fields of a todo in one ``UPDATE``; returns it as stored.
+
+    *name* is cleaned and checked as on create (:class:`InvalidTodo`); a name
+    another todo has is a :class:`Conflict`; :class:`NotFound` if the todo is
+    missing. With neither field given this is :func:`get_todo`.
+    """
+    values: dict[str, Any] = {}
+    if name is not None:
+        values["name"] = _clean_name(name)
+    if finished is not None:
+        values["finished"] = finished
+    if not values:
+        return await get_todo(conn, todo_id)
+    return await _update(conn, todo_id, values)
+
+
 async def set_finished(conn: Any, todo_id: int, finished: bool) -> Todo:
     """Mark the todo finished or not; returns it as stored. :class:`NotFound` if missing."""
-    return await _update(conn, todo_id, finished)
+    return await _update(conn, todo_id, {"finished": finished})
 
 
 async def toggle_finished(conn: Any, todo_id: int) -> Todo:
@@ -146,7 +239,7 @@ async def toggle_finished(conn: Any, todo_id: int) -> Todo:
     ``SET finished = NOT finished``: reading the flag first and writing its
     opposite would let two toggles at once cancel into one.
     """
-    return await _update(conn, todo_id, sa.not_(todo.c.finished))
+    return await _update(conn, todo_id, {"finished": sa.not_(todo.c.finished)})
 
 
 async def delete_todo(conn: Any, todo_id: int) -> None:

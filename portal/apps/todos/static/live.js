@@ -10,7 +10,8 @@
   var first = true;
 
   function refresh() {
-    fetch(window.location.pathname, { credentials: "same-origin" })
+    // The page being shown (path and query: ?after= picks the page), not the first one.
+    fetch(window.location.pathname + window.location.search, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) { return; }
