@@ -46,11 +46,15 @@ def session_csrf_token(session: Session) -> str:
 
 
 async def _supplied_token(request: web.Request) -> str | None:
+    # A form body is read even when the header brings the token, as Django
+    # does: one that cannot be read is refused (400) here, for every form
+    # route alike, whether or not its view would have read it.
+    form = await read_form(request) if request.content_type in _FORM_TYPES else None
     header = request.headers.get(CSRF_HEADER)
     if header is not None:
         return header
-    if request.content_type in _FORM_TYPES:
-        value = (await read_form(request)).get(CSRF_FIELD)
+    if form is not None:
+        value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else None
     return None
 

@@ -4,8 +4,9 @@ Property-based (Hypothesis) over the login, logout, vote and todo forms and
 the admin's add, change, bulk and list forms, with arbitrary Unicode and the
 inputs forms usually trip on (NUL, other scripts' digits, huge numbers, dates
 at the ends of the calendar). Where the app accepts a text, it reads back
-identical on the page and through the API. Bodies that are not UTF-8 at all
-are refused with a 400.
+identical on the page and through the API. Bodies that are not well-formed
+forms (not UTF-8, broken multipart) are a 400 page on every route that reads a
+form, found from the route table, and change nothing.
 
 Each property shares one client and database across its examples (pytest-
 asyncio runs the async Hypothesis test on the test's event loop).
@@ -14,6 +15,7 @@ asyncio runs the async Hypothesis test on the test's event loop).
 from __future__ import annotations
 
 import html
+import logging
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +26,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from portal.apps.polls.queries import create_question
+from portal.apps.polls.queries import create_question, get_choices
 from portal.apps.polls.tables import choice, question
 from portal.apps.todos.queries import count_todos, create_todo, get_todo
 from portal.apps.todos.tables import todo
@@ -33,9 +35,11 @@ from portal.platform.admin.builtin import PLATFORM_TABLES
 from portal.platform.admin.forms import unbound
 from portal.platform.admin.options import AdminTable
 from portal.platform.admin.resolve import parse_ids
+from portal.platform.admin.tables import admin_log
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from tests.conftest import PASSWORD, Client, csrf_token, log_in
+from tests.platform.test_route_inventory import Route, Rows, inventory, url_of
 
 PROPERTY = settings(
     max_examples=25,
@@ -608,3 +612,153 @@ async def test_invalid_percent_escapes_are_read_leniently_not_refused(
     )
 
     assert response.status == 303
+
+
+# Bodies that are not well-formed forms, on every route that reads a form
+
+_PART = b'--XyZ\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n'
+_LONG_BOUNDARY = "B" * 60
+
+#: Malformed bodies, multipart and urlencoded: ``(Content-Type, body)``, where
+#: ``{token}`` is the CSRF token (carried also in the header, so that no route
+#: is spared because its view happens not to read the form).
+MALFORMED = {
+    **NOT_UTF8,
+    "multipart, no boundary": ("multipart/form-data", _PART + b"--XyZ--\r\n"),
+    "multipart, an empty boundary": (
+        "multipart/form-data; boundary=",
+        b'--\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{token}\r\n----\r\n',
+    ),
+    "multipart, a boundary over 70 characters": (
+        "multipart/form-data; boundary=" + "B" * 71,
+        _PART.replace(b"XyZ", b"B" * 71) + b"--" + b"B" * 71 + b"--\r\n",
+    ),
+    "multipart, a part without Content-Disposition": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b"--XyZ\r\n\r\nnameless\r\n--XyZ--\r\n",
+    ),
+    "multipart, a part that never ends": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b'--XyZ\r\nContent-Disposition: form-data; name="name"\r\n\r\nMilk',
+    ),
+    "multipart, a garbage part header": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b"--XyZ\r\nGarbage\r\n\r\nMilk\r\n--XyZ--\r\n",
+    ),
+    "multipart, no opening boundary": ("multipart/form-data; boundary=XyZ", b"{token}\r\n"),
+    "multipart, a wrong closing boundary": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b"--XyZ-and-more\r\n",
+    ),
+    "multipart, too many part headers": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b"--XyZ\r\n" + b"X-Many: 1\r\n" * 200 + b"\r\nMilk\r\n--XyZ--\r\n",
+    ),
+    "multipart, a part header over 8 KiB": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b"--XyZ\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\nMilk\r\n--XyZ--\r\n",
+    ),
+    "multipart, an unknown transfer encoding": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b'--XyZ\r\nContent-Disposition: form-data; name="name"\r\n'
+        b"Content-Transfer-Encoding: rot13\r\n\r\nMilk\r\n--XyZ--\r\n",
+    ),
+    "multipart, broken base64": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b'--XyZ\r\nContent-Disposition: form-data; name="name"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\nabc\r\n--XyZ--\r\n",
+    ),
+    "multipart, an unknown part charset": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b'--XyZ\r\nContent-Disposition: form-data; name="name"\r\n'
+        b"Content-Type: text/plain; charset=no-such-charset\r\n\r\nMilk\r\n--XyZ--\r\n",
+    ),
+    "multipart, a _charset_ part with a long boundary": (
+        "multipart/form-data; boundary=" + _LONG_BOUNDARY,
+        (
+            b'--XyZ\r\nContent-Disposition: form-data; name="_charset_"\r\n\r\nutf-8\r\n'
+            + _PART
+            + b"--XyZ--\r\n"
+        ).replace(b"XyZ", _LONG_BOUNDARY.encode()),
+    ),
+    "multipart, a nested multipart part": (
+        "multipart/form-data; boundary=XyZ",
+        _PART + b"--XyZ\r\nContent-Type: multipart/mixed; boundary=Q\r\n\r\n"
+        b"--Q\r\n\r\nx\r\n--Q--\r\n\r\n--XyZ--\r\n",
+    ),
+    "urlencoded, a charset that is no text encoding": (
+        "application/x-www-form-urlencoded; charset=rot13",
+        b"csrf_token={token}&name=Milk",
+    ),
+    # An odd number of bytes (the token is 43 characters): the last is half a unit.
+    "urlencoded, truncated UTF-16": (
+        "application/x-www-form-urlencoded; charset=utf-16",
+        b"csrf_token={token}&name=Milk&",
+    ),
+}
+
+
+def form_routes(client: Client) -> list[Route]:
+    """Every route of the real site that reads a form: each unsafe one under CSRF."""
+    return [
+        route
+        for route in inventory(client.app)
+        if route.policy.csrf and route.method not in ("GET", "HEAD", "OPTIONS")
+    ]
+
+
+async def every_row(conn: Any) -> dict[str, list[Any]]:
+    """Every row of every table the admin shows, and of its change log."""
+    tables = [admin.table for _, admin in TABLES] + [admin_log]
+    return {
+        table.name: sorted(map(tuple, await (await conn.execute(sa.select(table))).fetchall()))
+        for table in tables
+    }
+
+
+def test_every_form_route_is_covered(client: Client) -> None:
+    assert {route.key for route in form_routes(client)} >= {
+        ("POST", "login_submit"),
+        ("POST", "logout"),
+        ("POST", "polls:vote"),
+        ("POST", "todos:add"),
+        ("POST", "todos:toggle"),
+        ("POST", "todos:delete"),
+        ("POST", "admin:add_submit"),
+        ("POST", "admin:change_submit"),
+        ("POST", "admin:delete_submit"),
+        ("POST", "admin:bulk_apply"),
+    }
+
+
+@pytest.mark.parametrize("body", MALFORMED.values(), ids=list(MALFORMED))
+async def test_a_malformed_form_body_is_a_400_page_that_changes_nothing(
+    staff: tuple[Client, str], conn: Any, caplog: pytest.LogCaptureFixture, body: tuple[str, bytes]
+) -> None:
+    client, token = staff
+    content_type, raw = body
+    question_ = await create_question(conn, "Malformed?", ["Yes"])
+    (choice_id,) = [c.id for c in await get_choices(conn, question_.id)]
+    sample = Rows(question_.id, choice_id, (await create_todo(conn, "Keep me")).id)
+    before = await every_row(conn)
+    wrong = []
+    for route in form_routes(client):
+        caplog.clear()
+        response = await client.request(
+            route.method,
+            url_of(route, sample),
+            data=raw.replace(b"{token}", token.encode()),
+            headers={"Content-Type": content_type, "X-CSRF-Token": token},
+            allow_redirects=False,
+        )
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+        if (response.status, response.content_type) != (400, "text/html") or (
+            errors or len(warnings) > 1
+        ):
+            wrong.append((route.name, response.status, [r.getMessage() for r in errors]))
+
+    assert not wrong
+    assert await every_row(conn) == before
+    # Logout refused too: the session is still logged in.
+    assert (await client.get("/admin/", allow_redirects=False)).status == 200
