@@ -5,21 +5,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
+# The lock: exact versions of everything installed (make lock rewrites it).
+LOCK := constraints.txt
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(LOCK)
 DATA_DIR ?= $(or $(PORTAL_DATA_DIR),.data)
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format bench faults clean delete-data
+.PHONY: help install run test lint format bench faults audit lock clean delete-data
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## create .venv and install portal with its dev tools (quick when nothing changed)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[dev]'
 	@touch $(STAMP)
 
 run: install ## start the dev site on http://localhost:$(PORT) (embedded PostgreSQL, reload, toolbar)
@@ -43,11 +46,23 @@ bench: $(BENCH_STAMP) ## load benchmark vs reference servers into docs/benchmark
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
 
-$(BENCH_STAMP): pyproject.toml
+$(BENCH_STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	$(PIP) --upgrade pip
+	$(PIP) -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
+
+audit: ## check the locked versions against published advisories (PyPI, OSV); says so if unreachable
+	$(or $(wildcard $(BIN)/python),$(PYTHON)) -m tools.audit $(LOCK)
+
+lock: ## resolve pyproject.toml's newest allowed versions into constraints.txt (then make audit)
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	build/lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	{ sed -n '/^#/p' $(LOCK); build/lock-venv/bin/python -m pip freeze --all --exclude-editable; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf build/lock-venv
 
 faults: install ## the site under load while PostgreSQL restarts and stops and a worker dies (~2 min)
 	$(BIN)/python -m faults

@@ -1,0 +1,1 @@
+"""Project tooling run from the Makefile (never imported by portal)."""
