@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 
+from portal.platform.auth.passwords import hash_slots, hash_slots_key
+from portal.platform.auth.throttle import AttemptLocks, attempt_locks_key
 from portal.platform.bodies import body_limit_middleware
 from portal.platform.csrf import csrf_middleware
 from portal.platform.db import embedded_postgres_ctx, engine_ctx
@@ -79,6 +81,8 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     root[events_key] = EventBus()
     root.cleanup_ctx.append(events_ctx)
     root[sockets_key] = new_socket_registry()
+    root[hash_slots_key] = hash_slots()
+    root[attempt_locks_key] = AttemptLocks()
     root.on_shutdown.append(close_sockets)
 
     setup_templates(root, reload=settings.debug)
