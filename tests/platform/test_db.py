@@ -86,7 +86,7 @@ def test_upgrade_brings_every_branch_to_its_head(fresh_database: str) -> None:
 
     assert revisions(fresh_database) == expected_heads(INSTALLED_APPS)
     assert expected_heads(INSTALLED_APPS) == {
-        "platform_0005",
+        "platform_0006",
         "polls_0002",
         "todos_0002",
     }

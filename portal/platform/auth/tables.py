@@ -38,11 +38,13 @@ api_tokens = sa.Table(
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
 )
 
-#: Failed logins per account (platform_0005), read by the login throttle.
+#: Failed logins per account (platform_0005) and client address (platform_0006),
+#: read by the login throttle.
 login_failures = sa.Table(
     "login_failures",
     metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("account", sa.Text, nullable=False),
+    sa.Column("address", sa.Text, nullable=False, server_default=""),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

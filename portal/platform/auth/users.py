@@ -114,9 +114,28 @@ async def create_user(conn: Any, username: str, password: str, *, is_staff: bool
     return user_from_row(row)
 
 
-async def touch_last_login(conn: Any, user_id: int) -> None:
-    """Record that *user_id* has just logged in."""
-    await conn.execute(users.update().where(users.c.id == user_id).values(last_login=sa.func.now()))
+_LOGGED_IN = (
+    users.update()
+    .where(
+        users.c.id == sa.bindparam("user_id"),
+        users.c.password_hash == sa.bindparam("checked_hash"),
+        users.c.is_active.is_(True),
+    )
+    .values(last_login=sa.func.now())
+    .returning(*user_columns)
+)
+
+
+async def touch_last_login(conn: Any, user_id: int, checked_hash: str) -> User | None:
+    """Record that *user_id* has just logged in with a password checked against *checked_hash*.
+
+    The password is checked with no connection held, so the user may have
+    changed meanwhile: None when their password changed or they were
+    deactivated since; else the user as they are now (their current session
+    version).
+    """
+    row = await (await conn.execute(_LOGGED_IN, user_id=user_id, checked_hash=checked_hash)).first()
+    return None if row is None else user_from_row(row)
 
 
 async def end_sessions(conn: Any, user_id: int) -> None:

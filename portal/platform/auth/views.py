@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 from aiohttp import hdrs, web
 
 from portal.platform.auth import throttle
-from portal.platform.auth.passwords import verify_password
+from portal.platform.auth.passwords import hash_slots_key, verify_password
 from portal.platform.auth.session import current_user, log_in, log_out
-from portal.platform.auth.users import password_hash_of, touch_last_login
+from portal.platform.auth.users import User, password_hash_of, touch_last_login
 from portal.platform.flash import flash
 from portal.platform.formdata import read_form
-from portal.platform.keys import db_key
+from portal.platform.keys import db_key, settings_key
 from portal.platform.templating import render
 from portal.platform.urls import url_for
 
@@ -50,8 +50,13 @@ async def login_form(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.StreamResponse:
     """Check the credentials; on success rotate the session and go to ``next``.
 
-    Throttled per account (:mod:`portal.platform.auth.throttle`); every
-    attempt is logged on ``portal.auth`` with its outcome and peer address.
+    Throttled per account and client address (:mod:`portal.platform.auth.throttle`).
+    No pooled connection is held while the password is checked: the attempt
+    is reserved (counted as a failure) in one short transaction, the check
+    waits its turn among this process's :data:`hash_slots_key`, and a success
+    takes a connection again to clear the count. Attempts on one account from
+    one address take turns, so those in progress never crowd the limit. Every
+    attempt is logged on ``portal.auth`` with its outcome and the client's address.
     """
     form = await read_form(request)
     username = str(form.get("username", "")).strip()
@@ -61,27 +66,48 @@ async def login(request: web.Request) -> web.StreamResponse:
         # No username holds NUL, and PostgreSQL takes none in a parameter:
         # refused like any unknown name (without the NUL shown back).
         return await _refused(request, username.replace("\x00", ""), target)
-    account = throttle.account_key(username)
-    async with request.config_dict[db_key].acquire() as conn, conn.begin():
-        await throttle.lock_account(conn, account)
-        wait = await throttle.retry_after(conn, account)
-        if wait is not None:
-            auth_log.warning("login throttled for %r from %s", account, request.remote)
-            return await _refused(request, username, target, wait)
-        found = await password_hash_of(conn, username) if username else None
-        user, password_hash = found if found is not None else (None, None)
-        # Always verify, even without a user, so timing does not reveal which names exist.
-        valid = await verify_password(password_hash, password)
-        succeeded = user is not None and valid and user.is_active
-        await throttle.record(conn, account, succeeded=succeeded)
-        if not succeeded or user is None:
-            auth_log.warning("login failed for %r from %s", account, request.remote)
-            return await _refused(request, username, target)
-        await touch_last_login(conn, user.id)
-    auth_log.info("login succeeded for %r from %s", account, request.remote)
+    attempt = throttle.Attempt.of(username, request.remote)
+    async with request.config_dict[throttle.attempt_locks_key](attempt):
+        try:
+            user = await _check(request, attempt, username, password)
+        except throttle.Throttled as refused:
+            auth_log.warning(
+                "login throttled for %r from %s (%s limit)",
+                attempt.account,
+                request.remote,
+                refused.scope,
+            )
+            return await _refused(request, username, target, refused.retry_after)
+    if user is None:
+        auth_log.warning("login failed for %r from %s", attempt.account, request.remote)
+        return await _refused(request, username, target)
+    auth_log.info("login succeeded for %r from %s", attempt.account, request.remote)
     await log_in(request, user)
     await flash(request, f"Welcome, {user.username}.", "success")
     raise web.HTTPSeeOther(location=safe_next(request, target))
+
+
+async def _check(
+    request: web.Request, attempt: throttle.Attempt, username: str, password: str
+) -> User | None:
+    """The user *username* and *password* log in as, or None; :class:`throttle.Throttled`."""
+    engine = request.config_dict[db_key]
+    limits = throttle.Limits.of(request.config_dict[settings_key])
+    async with engine.acquire() as conn, conn.begin():
+        await throttle.reserve(conn, attempt, limits)
+        found = await password_hash_of(conn, username) if username else None
+    user, password_hash = found if found is not None else (None, None)
+    async with request.config_dict[hash_slots_key]:
+        # Always verify, even without a user, so timing does not reveal which names exist.
+        valid = await verify_password(password_hash, password)
+    if user is None or password_hash is None or not valid or not user.is_active:
+        # The reservation stays: it is this failure's record.
+        return None
+    async with engine.acquire() as conn, conn.begin():
+        current = await touch_last_login(conn, user.id, password_hash)
+        if current is not None:
+            await throttle.clear(conn, attempt)
+    return current
 
 
 async def _refused(
@@ -93,8 +119,7 @@ async def _refused(
     else:
         minutes = math.ceil(retry_after / 60)
         error = (
-            "Too many failed attempts for this account. "
-            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+            f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
         )
         status = 429
     response = await render(
