@@ -45,7 +45,7 @@ async def get_todo(call: Call) -> web.Response:
 async def update_todo(call: Call) -> web.Response:
     body: TodoPatch = call.body
     async with call.db() as conn:
-        await queries.set_finished(conn, call.params["todo_id"], body.finished)
+        await queries.update_todo(conn, call.params["todo_id"], **body.changes())
     return web.Response(status=204)
 
 
@@ -89,11 +89,16 @@ ENDPOINTS = (
         "/todos/{todo_id}",
         "todos.item",
         update_todo,
-        "Mark a todo finished or not",
+        "Rename a todo, mark it finished or not, or both",
         "todos",
         status=204,
         body=TodoPatch,
         access="user",
+        errors=(409,),
+        description=(
+            "Send `name`, `finished` or both; a field left out keeps its value. "
+            "A name another todo has is 409; an empty object, an empty name or null is 422."
+        ),
     ),
     Endpoint(
         "DELETE",

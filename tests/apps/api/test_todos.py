@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from portal.apps.todos import queries
+from portal.apps.todos.queries import Todo
 from portal.settings import Settings
 from tests.apps.api.conftest import Api, body_of, fields_of, problem_of
 from tests.conftest import MakeClient
@@ -176,21 +177,144 @@ async def test_patch_with_a_non_bool_finished_is_422(api: Api, conn: Any, finish
     assert (await queries.get_todo(conn, todo.id)).finished is False
 
 
-async def test_patch_without_finished_is_422(api: Api, conn: Any) -> None:
+async def test_patch_with_an_empty_object_is_422_and_changes_nothing(api: Api, conn: Any) -> None:
     todo = await queries.create_todo(conn, "Strict")
 
     response = await api.patch(f"/api/todos/{todo.id}", json={})
 
-    assert fields_of(await problem_of(response, 422)) == ["finished"]
+    problem = await problem_of(response, 422)
+    assert fields_of(problem) == ["body"]
+    assert "at least one of the fields name and finished" in problem["errors"][0]["message"]
+    assert await queries.get_todo(conn, todo.id) == todo
 
 
 async def test_patch_with_an_unknown_field_is_422_naming_it(api: Api, conn: Any) -> None:
     todo = await queries.create_todo(conn, "Keep my name")
 
-    response = await api.patch(f"/api/todos/{todo.id}", json={"finished": True, "name": "New"})
+    response = await api.patch(
+        f"/api/todos/{todo.id}", json={"finished": True, "name": "New", "colour": "red"}
+    )
+
+    assert fields_of(await problem_of(response, 422)) == ["colour"]
+    assert await queries.get_todo(conn, todo.id) == todo
+
+
+async def test_patch_name_renames_and_keeps_finished(api: Api, conn: Any) -> None:
+    todo = await queries.create_todo(conn, "Old name", finished=True)
+
+    response = await api.patch(f"/api/todos/{todo.id}", json={"name": "renamed"})
+
+    assert response.status == 204
+    assert await response.read() == b""
+    assert await queries.get_todo(conn, todo.id) == Todo(todo.id, "renamed", True)
+
+
+async def test_patch_finished_keeps_the_name(api: Api, conn: Any) -> None:
+    todo = await queries.create_todo(conn, "Same name")
+
+    await api.patch(f"/api/todos/{todo.id}", json={"finished": True})
+
+    assert await queries.get_todo(conn, todo.id) == Todo(todo.id, "Same name", True)
+
+
+async def test_patch_both_fields_changes_both(api: Api, conn: Any) -> None:
+    todo = await queries.create_todo(conn, "Before")
+
+    response = await api.patch(f"/api/todos/{todo.id}", json={"name": "After", "finished": True})
+
+    assert response.status == 204
+    assert await queries.get_todo(conn, todo.id) == Todo(todo.id, "After", True)
+
+
+async def test_patch_name_is_stored_stripped(api: Api, conn: Any) -> None:
+    todo = await queries.create_todo(conn, "Before")
+
+    await api.patch(f"/api/todos/{todo.id}", json={"name": "  Padded  "})
+
+    assert (await queries.get_todo(conn, todo.id)).name == "Padded"
+
+
+async def test_patch_a_todo_to_its_own_name_is_204(api: Api, conn: Any) -> None:
+    todo = await queries.create_todo(conn, "Mine")
+
+    response = await api.patch(f"/api/todos/{todo.id}", json={"name": "Mine", "finished": True})
+
+    assert response.status == 204
+    assert await queries.get_todo(conn, todo.id) == Todo(todo.id, "Mine", True)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("   \t\n ", id="whitespace-only"),
+        pytest.param(None, id="null"),
+        pytest.param(42, id="number"),
+        pytest.param(["list"], id="list"),
+        pytest.param("x" * (queries.NAME_MAX_LENGTH + 1), id="too-long"),
+    ],
+)
+async def test_patch_with_a_bad_name_is_422_naming_name_and_changes_nothing(
+    api: Api, conn: Any, name: Any
+) -> None:
+    todo = await queries.create_todo(conn, "Untouched")
+
+    response = await api.patch(f"/api/todos/{todo.id}", json={"name": name, "finished": True})
 
     assert fields_of(await problem_of(response, 422)) == ["name"]
     assert await queries.get_todo(conn, todo.id) == todo
+
+
+async def test_patch_to_another_todos_name_is_409_naming_name(api: Api, conn: Any) -> None:
+    await queries.create_todo(conn, "Taken")
+    todo = await queries.create_todo(conn, "Mine")
+
+    response = await api.patch(f"/api/todos/{todo.id}", json={"name": " Taken ", "finished": True})
+
+    problem = await problem_of(response, 409)
+    assert fields_of(problem) == ["name"]
+    assert "Taken" in problem["detail"]
+    assert await queries.get_todo(conn, todo.id) == todo
+
+
+async def test_openapi_describes_patch_as_a_partial_update(anonymous: Api) -> None:
+    document = await body_of(await anonymous.get("/api/openapi.json"))
+    operation = document["paths"]["/api/todos/{todo_id}"]["patch"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+    assert set(schema["properties"]) == {"name", "finished"}
+    assert schema["properties"]["name"]["type"] == "string"
+    assert schema["properties"]["finished"]["type"] == "boolean"
+    assert "default" not in schema["properties"]["name"]
+    assert "required" not in schema
+    assert schema["minProperties"] == 1
+    assert schema["additionalProperties"] is False
+    assert {"204", "409", "422"} <= set(operation["responses"])
+
+
+async def test_the_tutorial_client_creates_follows_changes_lists_and_deletes(api: Api) -> None:
+    created = await api.post("/api/todos/", json={"name": "Learn aiohttp"})
+    assert created.status == 201
+    location = created.headers["Location"]
+
+    fetched = await api.get(location)
+    assert fetched.status == 200
+    todo = await body_of(fetched)
+    assert (todo["name"], todo["finished"]) == ("Learn aiohttp", False)
+
+    changed = await api.patch(location, json={"name": "Learn aiohttp well", "finished": True})
+    assert changed.status == 204
+
+    listed = await body_of(await api.get("/api/todos/"))
+    assert listed["items"] == [
+        {"id": todo["id"], "name": "Learn aiohttp well", "finished": True, "url": location}
+    ]
+
+    deleted = await api.delete(location)
+    assert deleted.status == 204
+    assert (await body_of(await api.get("/api/todos/")))["items"] == []
+    await problem_of(await api.get(location), 404)
 
 
 async def test_patch_without_a_token_is_401(anonymous: Api, conn: Any) -> None:

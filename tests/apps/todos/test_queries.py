@@ -294,3 +294,105 @@ async def test_a_deleted_name_can_be_used_again(conn: Any) -> None:
     again = await queries.create_todo(conn, "Reuse")
 
     assert again.id != created.id
+
+
+# update_todo
+
+
+async def test_update_todo_renames_and_keeps_finished(conn: Any) -> None:
+    created = await queries.create_todo(conn, "Old", finished=True)
+
+    updated = await queries.update_todo(conn, created.id, name="  New  ")
+
+    assert updated == Todo(id=created.id, name="New", finished=True)
+    assert await _rows(conn) == [(created.id, "New", True)]
+
+
+async def test_update_todo_changes_both_fields_at_once(conn: Any) -> None:
+    target, other = await _make(conn, "Target", "Other")
+
+    updated = await queries.update_todo(conn, target.id, name="Renamed", finished=True)
+
+    assert updated == Todo(id=target.id, name="Renamed", finished=True)
+    assert await queries.get_todo(conn, other.id) == other
+
+
+async def test_update_todo_without_changes_returns_the_todo(conn: Any) -> None:
+    (created,) = await _make(conn, "Same")
+
+    assert await queries.update_todo(conn, created.id) == created
+
+
+async def test_update_todo_refuses_a_blank_name_and_changes_nothing(conn: Any) -> None:
+    (created,) = await _make(conn, "Kept")
+
+    with pytest.raises(InvalidTodo, match="must not be blank") as raised:
+        await queries.update_todo(conn, created.id, name="   ", finished=True)
+
+    assert raised.value.field == "name"
+    assert await queries.get_todo(conn, created.id) == created
+
+
+async def test_update_todo_to_a_taken_name_is_a_conflict_naming_name(conn: Any) -> None:
+    _, mine = await _make(conn, "Taken", "Mine")
+
+    with pytest.raises(Conflict, match="“Taken” already exists") as raised:
+        await queries.update_todo(conn, mine.id, name="Taken", finished=True)
+
+    assert raised.value.field == "name"
+    assert await queries.get_todo(conn, mine.id) == mine
+
+
+async def test_update_todo_raises_not_found_for_a_missing_id(conn: Any) -> None:
+    with pytest.raises(NotFound, match="no todo with id 4242"):
+        await queries.update_todo(conn, 4242, name="Ghost")
+
+
+# summarise, latest_id, page_start_for: bounded work whatever the table holds
+
+
+async def test_summarise_counts_todos_and_finished_under_the_cap(conn: Any) -> None:
+    await _make(conn, "a", "b", "c")
+    await queries.set_finished(conn, (await queries.list_todos(conn))[0].id, True)
+
+    assert await queries.summarise(conn, cap=3) == queries.Summary(3, 1, capped=False)
+
+
+async def test_summarise_stops_counting_past_the_cap(conn: Any) -> None:
+    await _make(conn, "a", "b", "c", "d")
+
+    assert await queries.summarise(conn, cap=3) == queries.Summary(3, 0, capped=True)
+
+
+async def test_summarise_without_todos_is_zero(conn: Any) -> None:
+    assert await queries.summarise(conn) == queries.Summary(0, 0, capped=False)
+
+
+async def test_latest_id_is_the_newest_todos_id_or_none(conn: Any) -> None:
+    assert await queries.latest_id(conn) is None
+
+    _, newest = await _make(conn, "old", "new")
+
+    assert await queries.latest_id(conn) == newest.id
+
+
+async def test_page_start_for_ends_the_page_with_the_todo(conn: Any) -> None:
+    made = await _make(conn, *"abcdef")
+
+    after = await queries.page_start_for(conn, made[4].id, size=3)
+
+    assert after == made[1].id
+    page = await queries.list_todos(conn, after_id=after, limit=3)
+    assert page == made[2:5]
+
+
+async def test_page_start_for_is_none_when_the_first_page_holds_the_todo(conn: Any) -> None:
+    made = await _make(conn, *"abcdef")
+
+    assert await queries.page_start_for(conn, made[2].id, size=3) is None
+    assert await queries.page_start_for(conn, made[1].id, size=3) is None
+
+
+async def test_page_start_for_refuses_an_empty_page(conn: Any) -> None:
+    with pytest.raises(ValueError, match="size must be positive"):
+        await queries.page_start_for(conn, 1, size=0)
