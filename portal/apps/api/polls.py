@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from portal.apps.api.schemas import (
     ChoiceCreate,
@@ -17,8 +17,10 @@ from portal.apps.api.schemas import (
 )
 from portal.apps.polls import queries
 from portal.platform.api.endpoints import Call, Endpoint, json_response
-from portal.platform.api.pagination import Page, PageQuery
+from portal.platform.api.pagination import MAX_LIMIT, Page, PageQuery
+from portal.platform.auth.tokens import authenticate_token
 from portal.platform.errors import NotFound
+from portal.platform.keys import user_key
 
 __all__ = ["ENDPOINTS"]
 
@@ -43,18 +45,50 @@ def _choice(call: Call, choice: queries.Choice) -> ChoiceOut:
     )
 
 
+async def _staff(call: Call, conn: Any) -> bool:
+    """Whether the caller is a staff user: only staff see a question before its ``pub_date``.
+
+    On the open reads a token is optional: without one, or with one that is
+    malformed, unknown or revoked, the caller is simply the public and sees
+    what everyone sees, as on the todo reads; nothing more is revealed.
+    """
+    if call.user is None:
+        scheme, _, secret = call.request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return False
+        call.user = await authenticate_token(conn, secret.strip())
+        if call.user is not None:
+            call.request[user_key] = call.user  # for the request log, as on the writes
+    return call.user is not None and call.user.is_staff
+
+
 async def _detail(call: Call, conn: Any, question: queries.Question) -> QuestionDetail:
-    choices = await queries.get_choices(conn, question.id)
+    # Bounded like the pages: a question with more choices than MAX_CHOICES
+    # (added by the admin or psql) links the rest instead of embedding them.
+    choices, more = await queries.first_choices(conn, question.id)
+    following = None
+    if more:
+        following = call.url(
+            "questions.choices",
+            query={"limit": MAX_LIMIT, "after": choices[-1].id},
+            question_id=question.id,
+        )
     return QuestionDetail(
         **_question(call, question).model_dump(),
         choices=[_choice(call, choice) for choice in choices],
+        choices_next=following,
     )
 
 
 async def list_questions(call: Call) -> web.Response:
     query: PageQuery = call.query
     async with call.db() as conn:
-        rows = await queries.list_questions(conn, after_id=query.after, limit=query.limit + 1)
+        rows = await queries.list_questions(
+            conn,
+            after_id=query.after,
+            limit=query.limit + 1,
+            include_unpublished=await _staff(call, conn),
+        )
     return call.page(rows, lambda question: _question(call, question), "questions")
 
 
@@ -70,7 +104,9 @@ async def create_question(call: Call) -> web.Response:
 
 async def get_question(call: Call) -> web.Response:
     async with call.db() as conn:
-        question = await queries.get_question(conn, call.params["question_id"])
+        question = await queries.get_question(
+            conn, call.params["question_id"], include_unpublished=await _staff(call, conn)
+        )
         detail = await _detail(call, conn, question)
     return json_response(detail)
 
@@ -98,7 +134,7 @@ async def list_choices(call: Call) -> web.Response:
     query: PageQuery = call.query
     question_id = call.params["question_id"]
     async with call.db() as conn:
-        await queries.get_question(conn, question_id)
+        await queries.get_question(conn, question_id, include_unpublished=await _staff(call, conn))
         rows = await queries.list_choices(
             conn, question_id, after_id=query.after, limit=query.limit + 1
         )
@@ -119,12 +155,16 @@ async def create_choice(call: Call) -> web.Response:
 async def get_choice(call: Call) -> web.Response:
     async with call.db() as conn:
         choice = await queries.get_choice(
-            conn, call.params["question_id"], call.params["choice_id"]
+            conn,
+            call.params["question_id"],
+            call.params["choice_id"],
+            include_unpublished=await _staff(call, conn),
         )
     return json_response(_choice(call, choice))
 
 
 async def vote(call: Call) -> web.Response:
+    """One vote; 404 for a question not published yet, whoever asks (staff too)."""
     question_id, choice_id = call.params["question_id"], call.params["choice_id"]
     async with call.db() as conn:
         try:
@@ -136,6 +176,10 @@ async def vote(call: Call) -> web.Response:
 
 
 _Q = "/questions/{question_id}"
+_UNPUBLISHED = (
+    "A question whose `pub_date` is still to come does not exist here (404, not listed), "
+    "except for a staff user's token."
+)
 
 ENDPOINTS = (
     Endpoint(
@@ -147,6 +191,7 @@ ENDPOINTS = (
         "polls",
         query=PageQuery,
         response=Page[QuestionOut],
+        description=_UNPUBLISHED,
     ),
     Endpoint(
         "POST",
@@ -169,6 +214,7 @@ ENDPOINTS = (
         "Get a question with its choices",
         "polls",
         response=QuestionDetail,
+        description=_UNPUBLISHED,
     ),
     Endpoint(
         "PATCH",
@@ -200,6 +246,7 @@ ENDPOINTS = (
         "polls",
         query=PageQuery,
         response=Page[ChoiceOut],
+        description=_UNPUBLISHED,
     ),
     Endpoint(
         "POST",
@@ -213,6 +260,8 @@ ENDPOINTS = (
         response=ChoiceOut,
         access="staff",
         location=True,
+        errors=(409,),
+        description=f"A question has at most {queries.MAX_CHOICES} choices: one more is 409.",
     ),
     Endpoint(
         "GET",
@@ -222,6 +271,7 @@ ENDPOINTS = (
         "Get a choice",
         "polls",
         response=ChoiceOut,
+        description=_UNPUBLISHED,
     ),
     Endpoint(
         "POST",
@@ -232,6 +282,9 @@ ENDPOINTS = (
         "polls",
         response=VoteOut,
         access="user",
-        description="One atomic increment; answers the choice's new count.",
+        description=(
+            "One atomic increment; answers the choice's new count. A question whose "
+            "`pub_date` is still to come is 404 for everyone, staff too: nothing is counted."
+        ),
     ),
 )

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from portal.apps.polls.queries import MAX_CHOICES
 from portal.apps.polls.tables import choice, question
 from portal.apps.todos.queries import NAME_MAX_LENGTH
 
@@ -181,7 +182,12 @@ class QuestionOut(BaseModel):
 class QuestionDetail(QuestionOut):
     """A question with its choices."""
 
-    choices: list[ChoiceOut]
+    choices: list[ChoiceOut] = Field(
+        description=f"The first {MAX_CHOICES} choices at most; `choices_next` links any more."
+    )
+    choices_next: str | None = Field(
+        description="The page of choices after these, or null when these are all of them."
+    )
 
 
 class QuestionCreate(_Input):
@@ -189,7 +195,7 @@ class QuestionCreate(_Input):
 
     question_text: Annotated[str, text(_QUESTION_MAX)]
     pub_date: Timestamp | None = Field(None, description="Defaults to now.")
-    choices: list[ChoiceCreate] = Field(default_factory=list, max_length=100)
+    choices: list[ChoiceCreate] = Field(default_factory=list, max_length=MAX_CHOICES)
 
 
 class QuestionPatch(_Input):

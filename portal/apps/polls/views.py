@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from portal.apps.polls import queries
+from portal.platform.auth.session import current_user
 from portal.platform.errors import NotFound
 from portal.platform.events import Event
 from portal.platform.flash import flash
@@ -39,18 +40,40 @@ async def index(request: web.Request) -> web.Response:
     return await render(request, "polls/index.html", {"questions": questions})
 
 
+async def _sees_unpublished(request: web.Request) -> bool:
+    """Whether this request may see questions before their ``pub_date``: staff only.
+
+    The page's layout loads the user anyway, so this costs no extra query.
+    """
+    user = await current_user(request)
+    return user is not None and user.is_staff
+
+
+async def _visible_question(conn: Any, question_id: int, *, staff: bool) -> queries.Question:
+    """The question, or the 404 page: for the public an unpublished one does not exist."""
+    try:
+        return await queries.get_question(conn, question_id, include_unpublished=staff)
+    except NotFound:
+        raise web.HTTPNotFound(text="There is no such question.") from None
+
+
 async def _question_page(
     request: web.Request, template: str, *, error: str | None = None, status: int = 200
 ) -> web.Response:
     question_id = _question_id(request)
+    # Before the connection is taken: the user lookup may need one of its own.
+    staff = await _sees_unpublished(request)
     async with request.config_dict[db_key].acquire() as conn:
-        try:
-            question = await queries.get_question(conn, question_id)
-        except NotFound:
-            raise web.HTTPNotFound(text="There is no such question.") from None
-        choices = await queries.get_choices(conn, question_id)
+        question = await _visible_question(conn, question_id, staff=staff)
+        choices, more = await queries.first_choices(conn, question_id)
     voted = question_id in _voted(await app_session(request, "polls"))
-    context = {"question": question, "choices": choices, "error": error, "voted": voted}
+    context = {
+        "question": question,
+        "choices": choices,
+        "more_choices": more,
+        "error": error,
+        "voted": voted,
+    }
     return await render(request, template, context, status=status)
 
 
@@ -65,7 +88,11 @@ async def results(request: web.Request) -> web.Response:
 
 
 async def vote(request: web.Request) -> web.StreamResponse:
-    """Count a vote for the posted ``choice``, then redirect to the results."""
+    """Count a vote for the posted ``choice``, then redirect to the results.
+
+    An unpublished question is a 404 here for everyone, staff included (see
+    :func:`portal.apps.polls.queries.vote`), and nothing is counted.
+    """
     question_id = _question_id(request)
     raw = (await read_form(request)).get("choice")
     try:
@@ -93,23 +120,35 @@ async def vote(request: web.Request) -> web.StreamResponse:
 
 
 async def live(request: web.Request) -> web.WebSocketResponse:
-    """A WebSocket with the question's counts, then each change as it commits."""
+    """A WebSocket with the question's counts, then each change as it commits.
+
+    It carries what the results page shows: the first
+    :data:`~portal.apps.polls.queries.MAX_CHOICES` choices, and the changes to them.
+    """
     question_id = _question_id(request)
+    staff = await _sees_unpublished(request)
     async with request.config_dict[db_key].acquire() as conn:
-        try:
-            await queries.get_question(conn, question_id)
-        except NotFound:
-            raise web.HTTPNotFound(text="There is no such question.") from None
+        await _visible_question(conn, question_id, staff=staff)
+    # This socket's own view of which choices its page shows (never more than
+    # MAX_CHOICES ids), renewed with each snapshot.
+    shown: set[int] = set()
+    partial = False
 
     async def snapshot() -> dict[str, Any]:
+        nonlocal shown, partial
         async with request.config_dict[db_key].acquire() as conn:
-            choices = await queries.get_choices(conn, question_id)
+            choices, partial = await queries.first_choices(conn, question_id)
+        shown = {c.id for c in choices}
         return {"choices": [{"id": c.id, "text": c.choice_text, "votes": c.votes} for c in choices]}
 
     async def translate(event: Event) -> dict[str, Any] | None:
         if event.data.get("question_id") != question_id:
             return None
         if event.data.get("op") == "update":
+            if partial and event.data.get("choice_id") not in shown:
+                # A vote for a choice beyond those on the page: the page would
+                # reload for a row it cannot show.
+                return None
             # The count travels in the event: no query per open page per vote.
             return {
                 "type": "votes",
