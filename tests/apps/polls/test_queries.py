@@ -153,3 +153,85 @@ async def test_deleting_a_question_deletes_its_choices(conn: Any) -> None:
     remaining = await conn.scalar(sa.select(sa.func.count()).select_from(choice))
     assert remaining == 1
     assert [c.choice_text for c in await queries.get_choices(conn, kept.id)] == ["c"]
+
+
+# Publication: by the database's clock, and only staff see what is to come
+
+
+async def test_get_question_of_a_future_question_raises_not_found(conn: Any) -> None:
+    future = await queries.create_question(conn, "Later", ["a"], pub_date=_ago(days=-1))
+
+    with pytest.raises(NotFound):
+        await queries.get_question(conn, future.id)
+
+
+async def test_get_question_including_unpublished_says_it_is_not_published(conn: Any) -> None:
+    future = await queries.create_question(conn, "Later", ["a"], pub_date=_ago(days=-1))
+
+    found = await queries.get_question(conn, future.id, include_unpublished=True)
+
+    assert (found.id, found.published) == (future.id, False)
+
+
+async def test_list_questions_leaves_out_future_ones_unless_asked(conn: Any) -> None:
+    past = await queries.create_question(conn, "Past", ["a"], pub_date=_ago(days=1))
+    future = await queries.create_question(conn, "Future", ["a"], pub_date=_ago(days=-1))
+
+    public = await queries.list_questions(conn)
+    every = await queries.list_questions(conn, include_unpublished=True)
+
+    assert [q.id for q in public] == [past.id]
+    assert [q.id for q in every] == [past.id, future.id]
+
+
+async def test_get_choice_of_a_future_question_raises_not_found(conn: Any) -> None:
+    future = await queries.create_question(conn, "Later", ["a"], pub_date=_ago(days=-1))
+    (only,) = await queries.get_choices(conn, future.id)
+
+    with pytest.raises(NotFound):
+        await queries.get_choice(conn, future.id, only.id)
+    assert (await queries.get_choice(conn, future.id, only.id, include_unpublished=True)) == only
+
+
+async def test_vote_on_a_future_question_raises_not_found_and_counts_nothing(conn: Any) -> None:
+    future = await queries.create_question(conn, "Later", ["a"], pub_date=_ago(days=-1))
+    (only,) = await queries.get_choices(conn, future.id)
+
+    with pytest.raises(NotFound):
+        await queries.vote(conn, future.id, only.id)
+
+    assert await _votes(conn, only.id) == 0
+
+
+# At most MAX_CHOICES choices
+
+
+async def test_add_choice_beyond_the_most_raises_and_adds_nothing(conn: Any) -> None:
+    full = await queries.create_question(conn, "Full", ["c"] * queries.MAX_CHOICES)
+
+    with pytest.raises(queries.TooManyChoices):
+        await queries.add_choice(conn, full.id, "one more")
+
+    assert len(await queries.get_choices(conn, full.id)) == queries.MAX_CHOICES
+
+
+async def test_create_question_with_too_many_choices_raises_and_stores_nothing(
+    conn: Any,
+) -> None:
+    with pytest.raises(queries.TooManyChoices):
+        await queries.create_question(conn, "Crowded", ["c"] * (queries.MAX_CHOICES + 1))
+
+    assert await queries.count_questions(conn) == 0
+
+
+async def test_first_choices_stops_at_the_most_and_says_there_are_more(conn: Any) -> None:
+    full = await queries.create_question(
+        conn, "Full", [f"c{n}" for n in range(queries.MAX_CHOICES)]
+    )
+    await conn.execute(choice.insert().values(question_id=full.id, choice_text="beyond"))
+
+    shown, more = await queries.first_choices(conn, full.id)
+
+    assert len(shown) == queries.MAX_CHOICES
+    assert "beyond" not in [c.choice_text for c in shown]
+    assert more
