@@ -1,37 +1,78 @@
-"""The Host allow-list: with debug off, answer only for the site's own names.
+"""The ``Host`` header: parsed strictly, and with debug off held to an allow-list.
 
 A request whose ``Host`` names another site is refused with 400 before any
 view runs, so absolute links, redirects and cache keys built from the host
 can never point at an attacker's domain (Django's ``ALLOWED_HOSTS``).
+
+The header is parsed as RFC 9110 (section 7.2) defines it, ``uri-host [":"
+port]``: a registered name (RFC 3986's ``reg-name``, which IPv4 addresses
+are too) or a bracketed IPv6 literal, then optionally a colon and digits —
+nothing else. ``localhost:evil.example``, ``127.0.0.1:8200@evil.example`` or
+``localhost:8200/evil.example`` are not a host with a port but malformed, and
+a malformed ``Host`` is refused whatever the settings, debug on included.
 """
 
 from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from portal.settings import Settings
 
-__all__ = ["LOCAL_HOSTS", "host_allowed", "host_middleware"]
+__all__ = ["LOCAL_HOSTS", "host_allowed", "host_middleware", "parse_host"]
 
 #: What an empty ``allowed_hosts`` allows: this machine only.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
+#: RFC 3986 ``reg-name``: unreserved characters, sub-delims and %-escapes.
+_REG_NAME: Final = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
+#: RFC 3986 ``port``: ASCII digits, maybe none (``host:`` means the default port).
+_PORT: Final = re.compile(r"[0-9]*")
 
-def _hostname(host: str) -> str:
-    """*host* (a Host header) without its port, lower-cased; IPv6 without brackets."""
-    host = host.strip().lower()
+
+def parse_host(host: str) -> str | None:
+    """The name a ``Host`` header *host* gives, or None when it is malformed.
+
+    The name is lower-cased, without its port or a final dot (``example.com.``
+    is ``example.com``); an IPv6 address comes without brackets, in its
+    compressed form (``[0:0::1]`` is ``::1``). An empty name is malformed:
+    an ``http`` URI always has a host.
+    """
     if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else ""
-    name, _, _port = host.partition(":")
-    return name.rstrip(".")
+        literal, closed, rest = host[1:].partition("]")
+        # A zone id ("%eth0") is no part of a URI's IPv6 literal (RFC 3986).
+        if not closed or "%" in literal:
+            return None
+        try:
+            name = ipaddress.IPv6Address(literal).compressed
+        except ValueError:
+            return None
+    else:
+        name, colon, port = host.partition(":")
+        rest = colon + port
+        if not _REG_NAME.fullmatch(name):
+            return None
+        name = name.lower().removesuffix(".")
+    if rest and not (rest[0] == ":" and _PORT.fullmatch(rest[1:])):
+        return None
+    return name or None
 
 
 def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
-    """Whether the Host header *host* names one of *allowed*."""
-    name = _hostname(host)
-    if not name:
-        return False
+    """Whether the Host header *host* is well formed and names one of *allowed*.
+
+    A pattern is a name, ``.example.com`` for that domain and every name
+    under it, or ``*`` for any (well-formed) host.
+    """
+    name = parse_host(host)
+    return name is not None and _matches(name, allowed)
+
+
+def _matches(name: str, allowed: tuple[str, ...]) -> bool:
     for pattern in allowed:
         pattern = pattern.lower()
         if pattern == "*" or name == pattern:
@@ -42,12 +83,19 @@ def host_allowed(host: str, allowed: tuple[str, ...]) -> bool:
 
 
 def host_middleware(settings: Settings) -> Middleware:
-    """The middleware refusing requests for hosts outside *settings*' allow-list."""
-    allowed = settings.allowed_hosts or LOCAL_HOSTS
+    """The middleware refusing (400) a malformed ``Host``, and with debug off any
+    host outside *settings*' allow-list."""
+    allowed = None if settings.debug else (settings.allowed_hosts or LOCAL_HOSTS)
 
     @web.middleware
     async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not host_allowed(request.host, allowed):
+        name = parse_host(request.host)
+        if name is None:
+            raise web.HTTPBadRequest(
+                reason="Malformed host",
+                text="The Host header is not a host name with an optional port.",
+            )
+        if allowed is not None and not _matches(name, allowed):
             raise web.HTTPBadRequest(
                 reason="Unknown host",
                 text="This server does not serve that host name.",

@@ -51,8 +51,8 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     # status (when the access log is on), 404s get a trailing slash tried,
     # errors are formatted, a request past request_timeout is answered 504,
     # the session is reachable (error pages read it too),
-    # an unknown host is refused (debug off), a body declared too large is
-    # refused unread, and the CSRF check runs.
+    # a malformed Host is refused (and with debug off an unknown one), a body
+    # declared too large is refused unread, and the CSRF check runs.
     # client_max_size bounds what request.post() reads: HTML forms. The API
     # reads its JSON bodies itself, against api_body_limit.
     root = web.Application(
@@ -64,7 +64,7 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
             error_middleware,
             timeout_middleware(settings),
             platform_session_middleware(settings),
-            *([] if settings.debug else [host_middleware(settings)]),
+            host_middleware(settings),
             body_limit_middleware(settings),
             csrf_middleware,
         ],

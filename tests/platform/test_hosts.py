@@ -1,12 +1,16 @@
-"""The Host allow-list: with debug off only the site's own names are answered."""
+"""The Host header: malformed ones refused always, and with debug off only the
+site's own names answered."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
-from portal.platform.hosts import LOCAL_HOSTS, host_allowed
+from portal.platform.hosts import LOCAL_HOSTS, host_allowed, parse_host
 from portal.settings import Settings
 from tests.conftest import Client, MakeClient
 
@@ -76,3 +80,128 @@ def test_a_leading_dot_allows_the_domain_and_its_subdomains(host: str, allowed: 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1:8000", "[::1]:8000"])
 def test_the_local_names_include_ipv6_with_a_port(host: str) -> None:
     assert host_allowed(host, LOCAL_HOSTS)
+
+
+# Parsed as RFC 9110 has it: uri-host [":" port], nothing else
+
+#: Not a host with an optional port, each with a name that is allowed in front.
+MALFORMED = [
+    "localhost:evil.example",
+    "127.0.0.1:8200@evil.example",
+    "localhost:8200/evil.example",
+    "localhost:8200:8201",
+    "localhost:-1",
+    "localhost:+80",
+    "localhost:\uff18\uff10",  # fullwidth digits
+    "alice@localhost",
+    "localhost#evil.example",
+    "localhost?evil.example",
+    "localhost\\evil.example",
+    "local%zzhost",
+    "::1",
+    "[::1",
+    "[::1]evil.example",
+    "[::1]:80x",
+    "[::1%25eth0]",
+    "[localhost]",
+    "[v1.fe]",
+    ":8000",
+    ".",
+    "",
+]
+#: Well formed, naming this machine.
+LOCAL = [
+    "localhost",
+    "LocalHost",
+    "localhost.",
+    "localhost:",
+    "localhost:8000",
+    "127.0.0.1:80",
+    "[::1]",
+    "[::1]:8000",
+    "[0:0:0:0:0:0:0:1]:8000",
+]
+
+
+@pytest.mark.parametrize("host", MALFORMED)
+def test_a_malformed_host_is_parsed_as_none(host: str) -> None:
+    assert parse_host(host) is None
+
+
+@pytest.mark.parametrize("host", LOCAL)
+def test_a_well_formed_local_host_is_allowed(host: str) -> None:
+    assert host_allowed(host, LOCAL_HOSTS)
+
+
+@pytest.mark.parametrize("host", ["Example.COM:443", "example.com.", "EXAMPLE.com"])
+def test_a_host_name_is_compared_lower_cased_without_its_port_or_final_dot(host: str) -> None:
+    assert parse_host(host) == "example.com"
+
+
+def test_a_name_of_any_rfc_3986_reg_name_characters_is_well_formed() -> None:
+    assert parse_host("a-b_c~d!$&'()*+,;=%41") == "a-b_c~d!$&'()*+,;=%41"
+
+
+async def test_a_malformed_host_is_refused_with_the_site_s_error_page(client: Client) -> None:
+    wrong = []
+    for host in MALFORMED:
+        response = await client.get("/healthz", headers={"Host": host})
+        if (response.status, response.content_type) != (400, "text/html"):
+            wrong.append((host, response.status, response.content_type))
+
+    assert not wrong
+
+
+async def test_with_debug_on_a_malformed_host_is_still_refused(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(dataclasses.replace(settings, debug=True))
+    wrong = []
+    for host in MALFORMED:
+        response = await client.get("/healthz", headers={"Host": host})
+        if response.status != 400:
+            wrong.append((host, response.status))
+
+    assert not wrong
+
+
+async def test_a_well_formed_local_host_is_answered(client: Client) -> None:
+    statuses = {
+        host: (await client.get("/healthz", headers={"Host": host})).status for host in LOCAL
+    }
+
+    assert set(statuses.values()) == {200}, statuses
+
+
+async def test_a_wildcard_allows_any_well_formed_host_only(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await make_client(dataclasses.replace(settings, allowed_hosts=("*",)))
+
+    anything = await client.get("/healthz", headers={"Host": "anything.example:8080"})
+    malformed = await client.get("/healthz", headers={"Host": "anything.example:evil"})
+
+    assert (anything.status, malformed.status) == (200, 400)
+
+
+#: Printable ASCII, the characters a Host header can carry through any client.
+_PRINTABLE = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+
+
+@settings_(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    after=st.one_of(
+        # Anything after the colon but a port.
+        st.text(_PRINTABLE, min_size=1).filter(lambda text: not text.isdigit()).map(":{}".format),
+        # A character no host name has, then anything.
+        st.tuples(st.sampled_from('@/?#[]\\"<>^`{|}'), st.text(_PRINTABLE)).map("".join),
+    )
+)
+async def test_an_allowed_name_followed_by_anything_but_a_port_is_refused(
+    client: Client, after: str
+) -> None:
+    response = await client.get("/healthz", headers={"Host": f"localhost{after}"})
+
+    assert response.status == 400
