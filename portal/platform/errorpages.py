@@ -5,6 +5,8 @@ HTML sections get a page in the shared layout; the JSON API gets RFC 9457
 traceback and answered with a plain 500; with debug on in an HTML section it
 is re-raised instead, so the debug toolbar shows its interactive traceback.
 
+A missing static file is the same 404 page as any other missing page.
+
 A database that cannot serve (unreachable, restarting, every connection busy,
 a statement past its timeout) is no bug: it is answered 503 with
 ``Retry-After`` and logged in one line. The error page itself never waits on
@@ -77,11 +79,34 @@ def _detail(exc: web.HTTPException) -> str:
     return "" if text == f"{exc.status}: {exc.reason}" else text
 
 
+def _missing_static_file(request: web.Request, response: web.StreamResponse) -> bool:
+    """Whether *response* is a static route's answer for a file that does not exist.
+
+    aiohttp's static route hands back a ``FileResponse`` without looking at
+    the disk; the response finds the file missing only while it is being
+    sent, past every middleware, and then goes out as an empty
+    ``application/octet-stream`` 404 (a download, in a browser). Looked at
+    here it is the site's own 404 page. The check is a ``stat`` of a file in
+    the app's own folder, made on the loop: microseconds, and the static
+    versioned static URLs aiohttp builds read these files on the loop too.
+    """
+    if not isinstance(response, web.FileResponse):
+        return False
+    resource = request.match_info.route.resource
+    if not isinstance(resource, web.StaticResource):
+        return False
+    # The route has already refused a path out of the folder.
+    return not (resource.get_info()["directory"] / request.match_info["filename"]).is_file()
+
+
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every 4xx/5xx, raised or unexpected, into the section's error format."""
     try:
-        return await handler(request)
+        response = await handler(request)
+        if _missing_static_file(request, response):
+            raise web.HTTPNotFound(text="There is no such file.")
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
