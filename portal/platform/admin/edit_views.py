@@ -7,6 +7,8 @@ with the input kept and each error beside its field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -21,17 +23,69 @@ from portal.platform.formdata import read_form
 from portal.platform.keys import db_key
 from portal.platform.sessions import app_session
 from portal.platform.templating import render
+from portal.platform.urls import url_for
 
 __all__ = ["add", "add_form", "change", "change_form", "delete", "delete_form"]
 
 _PENDING_SECRET = "new_secret"  # noqa: S105 (a session key, not a secret)
 
 
-async def _children(conn: Any, found: Target, parent_id: int) -> dict[str, list[dict[str, Any]]]:
-    return {
-        inline.table.name: await queries.children(conn, inline.table, inline.fk_column, parent_id)
-        for inline in found.admin.inlines
-    }
+@dataclass(frozen=True, slots=True)
+class _Children:
+    """Each inline's children to put in the form, and how many there are in all."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    totals: dict[str, int]
+
+
+async def _children(
+    conn: Any, found: Target, parent_id: int, posted: Mapping[str, list[int]] | None = None
+) -> _Children:
+    """The first :data:`forms.INLINE_ROWS` children of each inline, or those *posted*.
+
+    A parent may have any number of children (a question with 20,000
+    choices): the form holds the first ones, and a link leads to the rest.
+    """
+    rows: dict[str, list[dict[str, Any]]] = {}
+    totals: dict[str, int] = {}
+    for inline in found.admin.inlines:
+        table, column, name = inline.table, inline.fk_column, inline.table.name
+        ids = None if posted is None else posted.get(name, [])
+        if ids is None:
+            found_rows = await queries.children(
+                conn, table, column, parent_id, limit=forms.INLINE_ROWS
+            )
+        elif ids:
+            found_rows = await queries.children(
+                conn, table, column, parent_id, limit=len(ids), ids=ids
+            )
+        else:
+            found_rows = []
+        rows[name] = found_rows
+        if ids is None and len(found_rows) < forms.INLINE_ROWS:
+            totals[name] = len(found_rows)  # all of them: no count needed
+        else:
+            totals[name] = await queries.count_children(conn, table, column, parent_id)
+    return _Children(rows, totals)
+
+
+def _link_children(request: web.Request, found: Target, form: AdminForm, parent_id: int) -> None:
+    """Point each inline at its table's list filtered to *parent_id*, where the admin has one."""
+    for inline_form in form.inlines:
+        inline = inline_form.inline
+        registered = found.site.find(inline.table)
+        if registered is None or inline.fk_column not in registered[1].filters:
+            continue
+        section, child_admin = registered
+        inline_form.all_url = str(
+            url_for(
+                request,
+                "admin:list",
+                query={f"f_{inline.fk_column}": parent_id},
+                app=section.name,
+                table=child_admin.name,
+            )
+        )
 
 
 async def _row(conn: Any, found: Target, wanted: int) -> dict[str, Any]:
@@ -136,8 +190,10 @@ async def change_form(request: web.Request) -> web.Response:
     wanted = row_id(request)
     async with request.config_dict[db_key].acquire() as conn:
         row = await _row(conn, found, wanted)
-        form = forms.unbound(found.admin, row=row, children=await _children(conn, found, wanted))
+        children = await _children(conn, found, wanted)
+        form = forms.unbound(found.admin, row=row, children=children.rows, totals=children.totals)
         await forms.load_options(conn, found.site, form)
+    _link_children(request, found, form, wanted)
     secret = await _pop_secret(request, found, wanted)
     return await _form_page(request, found, form, row=row, secret=secret)
 
@@ -153,7 +209,8 @@ async def change(request: web.Request) -> web.StreamResponse:
         row = await _row(conn, found, wanted)
         if not admin.can_change:
             raise web.HTTPNotFound(text=f"A {admin.singular} cannot be changed here.")
-        form = forms.bind(admin, post, row=row, children=await _children(conn, found, wanted))
+        children = await _children(conn, found, wanted, forms.posted_ids(admin, post))
+        form = forms.bind(admin, post, row=row, children=children.rows, totals=children.totals)
         await forms.check_references(conn, form)
         if form.valid:
             try:
@@ -170,6 +227,7 @@ async def change(request: web.Request) -> web.StreamResponse:
                     await flash(request, f"The {admin.singular} “{title}” was changed.", "success")
                 raise _where_next(request, found, post, wanted)
         await forms.load_options(conn, found.site, form)
+    _link_children(request, found, form, wanted)
     return await _form_page(request, found, form, row=row, status=400)
 
 

@@ -27,6 +27,7 @@ from portal.platform.admin.options import AdminTable, Inline
 from portal.platform.admin.registry import AdminSite
 
 __all__ = [
+    "INLINE_ROWS",
     "OPTIONS_LIMIT",
     "AdminForm",
     "BoundField",
@@ -35,11 +36,14 @@ __all__ = [
     "bind",
     "check_references",
     "load_options",
+    "posted_ids",
     "unbound",
 ]
 
 #: A foreign key becomes a number input when its table has more rows than this.
 OPTIONS_LIMIT = 500
+#: The existing children an inline shows; the rest are in the child table's own list.
+INLINE_ROWS = 50
 _MAX_INLINE_ROWS = 1000
 
 Row = dict[str, Any]
@@ -98,6 +102,20 @@ class InlineForm:
     inline: Inline
     rows: list[InlineRow]
     errors: list[str] = field(default_factory=list)
+    #: How many children the parent has in all, shown or not.
+    total: int = 0
+    #: The child table's admin list filtered to this parent, when it has one.
+    all_url: str | None = None
+
+    @property
+    def shown(self) -> int:
+        """How many existing children the form holds."""
+        return sum(row.row_id is not None for row in self.rows)
+
+    @property
+    def more(self) -> int:
+        """Children the form leaves out (past :data:`INLINE_ROWS`)."""
+        return max(self.total - self.shown, 0)
 
     @property
     def total_name(self) -> str:
@@ -172,9 +190,17 @@ def _inline_row(inline: Inline, index: int, row: Row | None) -> InlineRow:
 
 
 def unbound(
-    admin: AdminTable, *, row: Row | None = None, children: Mapping[str, Sequence[Row]] = {}
+    admin: AdminTable,
+    *,
+    row: Row | None = None,
+    children: Mapping[str, Sequence[Row]] = {},
+    totals: Mapping[str, int] = {},
 ) -> AdminForm:
-    """The form as first shown: the add form's initial values, or *row* and its *children*."""
+    """The form as first shown: the add form's initial values, or *row* and its *children*.
+
+    *totals* says how many children each inline's table holds for *row* in all,
+    when *children* are only the first of them.
+    """
     adding = row is None
     form = AdminForm(
         admin=admin,
@@ -186,8 +212,28 @@ def unbound(
         existing = list(children.get(inline.table.name, ()))
         rows = [_inline_row(inline, i, child) for i, child in enumerate(existing)]
         rows += [_inline_row(inline, len(existing) + i, None) for i in range(inline.extra)]
-        form.inlines.append(InlineForm(inline, rows))
+        total = totals.get(inline.table.name, len(existing))
+        form.inlines.append(InlineForm(inline, rows, total=total))
     return form
+
+
+def posted_ids(admin: AdminTable, post: Form) -> dict[str, list[int]]:
+    """The ids of the existing children each inline's posted rows name, by table name.
+
+    The change form shows only the first children; these are the ones to bind
+    the post against, however many more the parent has.
+    """
+    found: dict[str, list[int]] = {}
+    for inline in admin.inlines:
+        name = inline.table.name
+        total_text = str(post.get(f"{name}-TOTAL", "0"))
+        total = min(int(total_text), _MAX_INLINE_ROWS) if total_text.isdecimal() else 0
+        texts = (str(post.get(f"{name}-{index}-id", "")).strip() for index in range(total))
+        # Ten digits at most: int() of a long run of digits is slow, and no id is that long.
+        found[name] = [
+            int(text) for text in texts if text.isascii() and text.isdecimal() and len(text) <= 10
+        ]
+    return found
 
 
 def _posted(post: Form, bound: BoundField) -> str:
@@ -271,9 +317,10 @@ def bind(
     *,
     row: Row | None = None,
     children: Mapping[str, Sequence[Row]] = {},
+    totals: Mapping[str, int] = {},
 ) -> AdminForm:
     """The form with *post* read into it: texts kept, values parsed, errors set."""
-    form = unbound(admin, row=row, children=children)
+    form = unbound(admin, row=row, children=children, totals=totals)
     for bound in form.fields:
         if bound.field.readonly:
             continue

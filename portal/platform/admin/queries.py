@@ -25,6 +25,7 @@ __all__ = [
     "Page",
     "apply_values",
     "children",
+    "count_children",
     "count_rows",
     "delete_rows",
     "dependents",
@@ -193,10 +194,31 @@ async def options(conn: Any, title: sa.Column, limit: int) -> list[tuple[int, st
     return None if len(found) > limit else found
 
 
-async def children(conn: Any, table: sa.Table, fk_column: str, parent_id: int) -> list[Row]:
-    """The rows of *table* whose *fk_column* is *parent_id*, by id."""
-    statement = sa.select(table).where(table.c[fk_column] == parent_id).order_by(table.c.id)
+async def children(
+    conn: Any,
+    table: sa.Table,
+    fk_column: str,
+    parent_id: int,
+    *,
+    limit: int,
+    ids: Sequence[int] | None = None,
+) -> list[Row]:
+    """The first *limit* rows of *table* whose *fk_column* is *parent_id*, by id.
+
+    With *ids*, only those among them: the rows a posted form carries.
+    """
+    statement = (
+        sa.select(table).where(table.c[fk_column] == parent_id).order_by(table.c.id).limit(limit)
+    )
+    if ids is not None:
+        statement = statement.where(table.c.id.in_(sorted(set(ids))))
     return [_row(row) async for row in await conn.execute(statement)]
+
+
+async def count_children(conn: Any, table: sa.Table, fk_column: str, parent_id: int) -> int:
+    """How many rows of *table* have *fk_column* set to *parent_id*."""
+    statement = sa.select(sa.func.count()).select_from(table).where(table.c[fk_column] == parent_id)
+    return int(await conn.scalar(statement))
 
 
 _KEY_DETAIL = re.compile(r"Key \(([^)]*)\)=")
