@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import html
 import json
+import re
 from typing import Any
 
 from aiohttp_session import Session
 from cryptography.fernet import Fernet
 
 from portal.apps.polls.queries import create_question, get_choices
-from portal.platform.auth.users import User
+from portal.platform.auth.users import User, create_user
 from portal.platform.sessions import AppSession, derive_key
 from portal.settings import Settings
-from tests.conftest import TEST_SECRET, Client, MakeClient, csrf_token, log_in
+from tests.conftest import PASSWORD, TEST_SECRET, Client, MakeClient, csrf_token, log_in
 
 COOKIE = "portal_session"
 OTHER_SECRET = "another-secret-key-that-is-long-enough-9876543210"
@@ -203,3 +205,99 @@ def test_app_session_deletes_only_its_own_key() -> None:
     del polls["x"]
 
     assert dict(session) == {"todos.x": "theirs"}
+
+
+# Unread flash messages never overflow the cookie
+
+#: Browsers drop a cookie larger than this (name, value and attributes).
+COOKIE_LIMIT = 4096
+#: The longest texts the forms take, in the characters that take the most
+#: room in the session's JSON (twelve bytes each: an escaped surrogate pair).
+LONG_NAME = "\U0001f600" * 150
+LONG_TODO = "\U0001f4dd" * 255
+LONG_CHOICE = "\U0001f5f3" * 200
+
+
+def set_cookie_sizes(response: Any) -> list[int]:
+    return [len(value.encode()) for value in response.headers.getall("Set-Cookie", [])]
+
+
+def flashes(page: str) -> list[str]:
+    """The flash messages a page shows, as a reader sees them."""
+    return [
+        html.unescape(text) for text in re.findall(r'<p class="flash[^"]*"[^>]*>(.*?)</p>', page)
+    ]
+
+
+async def test_a_hundred_votes_and_adds_unfollowed_keep_the_cookie_small_and_the_login(
+    client: Client, conn: Any
+) -> None:
+    await create_user(conn, LONG_NAME, PASSWORD)
+    assert (await log_in(client, LONG_NAME)).status == 303
+    token = await csrf_token(client, "/todos/")
+    sizes: list[int] = []
+    for number in range(100):
+        question = await create_question(conn, f"Question {number}?", [LONG_CHOICE])
+        (choice,) = await get_choices(conn, question.id)
+        voted = await client.post(
+            f"/polls/{question.id}/vote",
+            data={"choice": str(choice.id), "csrf_token": token},
+            allow_redirects=False,
+        )
+        added = await client.post(
+            "/todos/",
+            data={"name": f"{number} {LONG_TODO}"[:255], "csrf_token": token},
+            allow_redirects=False,
+        )
+        assert (voted.status, added.status) == (303, 303)
+        sizes += set_cookie_sizes(voted) + set_cookie_sizes(added)
+
+    assert sizes
+    assert max(sizes) < COOKIE_LIMIT
+    page = await (await client.get("/todos/")).text()
+    assert f'<span class="who">{html.escape(LONG_NAME)}</span>' in page
+
+
+async def test_a_repeated_flash_is_shown_once_with_its_count(client: Client, conn: Any) -> None:
+    question = await create_question(conn, "Tea or coffee?", ["Tea", "Coffee"])
+    tea = (await get_choices(conn, question.id))[0]
+    token = await csrf_token(client, f"/polls/{question.id}/")
+    for _ in range(3):
+        await client.post(
+            f"/polls/{question.id}/vote",
+            data={"choice": str(tea.id), "csrf_token": token},
+            allow_redirects=False,
+        )
+
+    shown = flashes(await (await client.get("/")).text())
+
+    assert shown == ["Thanks! Your vote for “Tea” was counted. (\N{MULTIPLICATION SIGN}3)"]
+
+
+async def test_only_the_newest_unread_flashes_are_kept(client: Client, user: User) -> None:
+    await log_in(client, user.username)
+    await client.get("/")  # the welcome message, read
+    token = await csrf_token(client, "/todos/")
+    for number in range(1, 8):
+        await client.post(
+            "/todos/", data={"name": f"T{number}", "csrf_token": token}, allow_redirects=False
+        )
+
+    shown = flashes(await (await client.get("/")).text())
+
+    assert shown == [f"Added “T{number}”." for number in range(3, 8)]
+
+
+async def test_a_long_flash_is_cut_short(client: Client, user: User) -> None:
+    await log_in(client, user.username)
+    await client.get("/")
+    token = await csrf_token(client, "/todos/")
+    await client.post(
+        "/todos/", data={"name": LONG_TODO, "csrf_token": token}, allow_redirects=False
+    )
+
+    (shown,) = flashes(await (await client.get("/")).text())
+
+    assert shown.startswith("Added “\U0001f4dd")
+    assert shown.endswith("\U0001f4dd…")
+    assert len(shown) < len(LONG_TODO)
