@@ -13,6 +13,7 @@ from aiohttp_session import Session
 from cryptography.fernet import Fernet
 
 from portal.apps.polls.queries import create_question, get_choices
+from portal.apps.polls.views import REMEMBERED_VOTES
 from portal.platform.auth.users import User, create_user
 from portal.platform.sessions import AppSession, derive_key
 from portal.settings import Settings
@@ -301,3 +302,23 @@ async def test_a_long_flash_is_cut_short(client: Client, user: User) -> None:
     assert shown.startswith("Added “\U0001f4dd")
     assert shown.endswith("\U0001f4dd…")
     assert len(shown) < len(LONG_TODO)
+
+
+async def test_the_session_remembers_only_the_latest_questions_voted_on(
+    client: Client, conn: Any
+) -> None:
+    token = await csrf_token(client)
+    asked = []
+    for number in range(REMEMBERED_VOTES + 10):
+        question = await create_question(conn, f"Question {number}?", ["Yes"])
+        (choice,) = await get_choices(conn, question.id)
+        await client.post(
+            f"/polls/{question.id}/vote",
+            data={"choice": str(choice.id), "csrf_token": token},
+            allow_redirects=False,
+        )
+        asked.append(question.id)
+
+    stored = decrypt(session_cookie(client))["session"]
+
+    assert stored["polls.voted"] == asked[-REMEMBERED_VOTES:]

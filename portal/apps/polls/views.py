@@ -18,7 +18,12 @@ from portal.platform.sessions import AppSession, app_session
 from portal.platform.templating import render
 from portal.platform.urls import redirect
 
-__all__ = ["detail", "index", "live", "results", "vote"]
+__all__ = ["REMEMBERED_VOTES", "detail", "index", "live", "results", "vote"]
+
+
+#: How many questions a session remembers voting on, the latest first kept:
+#: the session is a cookie, and browsers drop one past 4 KB.
+REMEMBERED_VOTES = 50
 
 
 def _question_id(request: web.Request) -> int:
@@ -114,7 +119,8 @@ async def vote(request: web.Request) -> web.StreamResponse:
                 status=400,
             )
     polls_session = await app_session(request, "polls")
-    polls_session["voted"] = sorted({*_voted(polls_session), question_id})
+    earlier = [voted for voted in _voted(polls_session) if voted != question_id]
+    polls_session["voted"] = [*earlier, question_id][-REMEMBERED_VOTES:]
     await flash(request, f"Thanks! Your vote for “{choice.choice_text}” was counted.", "success")
     raise redirect(request, "polls:results", question_id=question_id)
 
