@@ -13,11 +13,12 @@ import json
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from portal.apps.polls.queries import count_questions, create_question, get_choices
-from portal.apps.polls.tables import question
+from portal.apps.polls.tables import choice, question
 from portal.apps.todos.queries import NAME_MAX_LENGTH, create_todo
 from portal.apps.todos.tables import todo
 from portal.platform.api.problems import PROBLEM_TYPE
@@ -196,3 +197,84 @@ async def test_a_question_the_api_accepts_reads_back_identical_everywhere(
     assert polls_index(await (await client.get("/polls/")).text()) == [text]
     detail = await (await client.get(f"/polls/{created['id']}/")).text()
     assert question_on_pages(detail) == ([text], [choice_text])
+
+
+# An object that repeats a key, anywhere in the body
+
+
+#: Short keys, so that a path of a few of them is quoted whole (and any Unicode).
+KEY = st.text(alphabet=st.one_of(st.characters(exclude_categories=[]), _AWKWARD), max_size=8)
+
+
+def strict_json(value: Any) -> bool:
+    """Whether *value* is JSON as RFC 8259 has it (no NaN or infinities)."""
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True
+
+
+#: A JSON value as text.
+JSON_TEXT = JSON.filter(strict_json).map(json.dumps)
+
+
+def json_object(*members: tuple[str, str]) -> str:
+    """An object's text from its members' keys and value texts, repeats and all."""
+    return "{" + ", ".join(f"{json.dumps(key)}: {value}" for key, value in members) + "}"
+
+
+@st.composite
+def repeating(draw: st.DrawFn) -> tuple[bytes, str]:
+    """JSON text with an object that repeats a key, nested in lists and objects,
+    and the key's dotted path."""
+    key = draw(KEY)
+    text = json_object((key, draw(JSON_TEXT)), (key, draw(JSON_TEXT)))
+    path = [key]
+    for _ in range(draw(st.integers(0, 3))):
+        if draw(st.booleans()):
+            text, path = f"[{text}]", ["0", *path]
+        else:
+            outer = draw(KEY)
+            text, path = json_object((outer, text)), [outer, *path]
+    return text.encode(), ".".join(path)
+
+
+def body_writes(client: Client) -> list[tuple[str, str]]:
+    """``(method, path)`` of every API operation that reads a JSON body."""
+    endpoints = client.app[mounts_key].get("api").app[api_endpoints_key]
+    return [(e.method, e.path) for e in endpoints if e.body is not None]
+
+
+async def every_row(conn: Any) -> list[Any]:
+    return [
+        sorted(map(tuple, await (await conn.execute(sa.select(table))).fetchall()))
+        for table in (todo, question, choice)
+    ]
+
+
+@PROPERTY
+@given(data=st.data())
+@example(data=None)
+async def test_a_body_repeating_a_key_anywhere_is_a_400_naming_it(
+    client: Client, conn: Any, ids: dict[str, str], staff_token: str, data: st.DataObject | None
+) -> None:
+    writes = body_writes(client)
+    if data is None:
+        # The issue's own example, on every operation with a body.
+        cases = [(write, (b'{"name": "a", "name": "b"}', "name")) for write in writes]
+    else:
+        cases = [(data.draw(st.sampled_from(writes)), data.draw(repeating()))]
+    before = await every_row(conn)
+    headers = {"Authorization": f"Bearer {staff_token}", "Content-Type": "application/json"}
+    for (method, path), (raw, where) in cases:
+        response = await client.request(
+            method, "/api" + path.format_map(ids), data=raw, headers=headers
+        )
+
+        assert (response.status, response.content_type) == (400, PROBLEM_TYPE)
+        problem = await response.json(content_type=PROBLEM_TYPE)
+        # Lone surrogates cannot be sent in UTF-8: they come back escaped.
+        shown = where.encode("utf-8", "backslashreplace").decode()
+        assert [error["field"] for error in problem["errors"]] == [shown]
+    assert await every_row(conn) == before

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 from aiohttp import hdrs, web
 from pydantic import BaseModel, ValidationError
 
+from portal.platform.api.jsonkeys import repeated_key
 from portal.platform.api.pagination import MAX_ID, PageQuery, page_of
 from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.auth.tokens import authenticate_token
@@ -178,12 +179,28 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel 
         raw = exc.partial
     else:
         return problem_response(413, f"The body is larger than {limit} bytes.")
+    repeated = repeated_key(raw)
+    if repeated is not None:
+        where = _shown(repeated)
+        return problem_response(
+            400,
+            f"The body repeats the key “{where}” in one object: each key may appear once.",
+            errors=[FieldError(field=where, message="This key appears more than once.")],
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         if any(error["type"] == "json_invalid" for error in exc.errors()):
             return problem_response(400, "The body is not valid JSON.")
         return problem_response(422, "The body is not valid.", errors=_field_errors(exc))
+
+
+def _shown(text: str, limit: int = 100) -> str:
+    """Client text fit to quote in an answer: cut short, and lone surrogates escaped
+    (JSON text may hold them; UTF-8, the answer's encoding, cannot)."""
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _wrap(
@@ -200,10 +217,10 @@ def _wrap(
             user = await _authenticate(request)
             if isinstance(user, web.Response):
                 return user
+            request[user_key] = user  # the token's user, for the request and security logs
             if endpoint.access == "staff" and not user.is_staff:
                 return problem_response(403, "This operation is for staff users only.")
             call.user = user
-            request[user_key] = user  # the token's user, for the request log
         if endpoint.query is not None:
             try:
                 call.query = endpoint.query.model_validate(dict(request.query))

@@ -22,7 +22,7 @@ __all__ = ["openapi_document"]
 _REF = "#/components/schemas/{model}"
 
 _ERROR_TEXT = {
-    400: "The body is not valid JSON.",
+    400: "The body is not valid JSON, or an object in it repeats a key.",
     401: "The token is missing, unknown or revoked, or its user is inactive.",
     403: "The token's user may not do this.",
     404: "There is no such resource.",

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from portal.apps.polls.queries import count_questions, create_question, get_question
 from portal.apps.todos import queries
 from portal.main import INSTALLED_APPS
 from portal.platform.api.endpoints import Call, Endpoint, install
@@ -37,6 +38,45 @@ async def test_malformed_json_is_400(api: Api, conn: Any, raw: bytes) -> None:
     problem = await problem_of(response, 400)
     assert problem["detail"] == "The body is not valid JSON."
     assert await queries.count_todos(conn) == 0
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+async def test_a_repeated_key_is_400_naming_it(api: Api, conn: Any) -> None:
+    response = await api.post("/api/todos/", data=b'{"name": "a", "name": "b"}', headers=_JSON)
+
+    problem = await problem_of(response, 400)
+    assert fields_of(problem) == ["name"]
+    assert "“name”" in problem["detail"]
+    assert await queries.count_todos(conn) == 0
+
+
+async def test_a_repeated_key_in_an_edit_changes_nothing(staff_api: Api, conn: Any) -> None:
+    asked = await create_question(conn, "Unchanged?", ["Yes"])
+
+    response = await staff_api.patch(
+        f"/api/questions/{asked.id}",
+        data=b'{"question_text": "a", "question_text": "b"}',
+        headers=_JSON,
+    )
+
+    assert fields_of(await problem_of(response, 400)) == ["question_text"]
+    assert (await get_question(conn, asked.id)).question_text == "Unchanged?"
+
+
+async def test_a_repeated_key_deep_in_the_body_is_named_by_its_path(
+    staff_api: Api, conn: Any
+) -> None:
+    raw = (
+        b'{"question_text": "Q", "choices": '
+        b'[{"choice_text": "a"}, {"choice_text": "b", "choice_text": "c"}]}'
+    )
+
+    response = await staff_api.post("/api/questions/", data=raw, headers=_JSON)
+
+    assert fields_of(await problem_of(response, 400)) == ["choices.1.choice_text"]
+    assert await count_questions(conn) == 0
 
 
 # 401
