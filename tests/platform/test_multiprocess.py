@@ -130,3 +130,27 @@ def test_gunicorn_serves_the_site_with_two_workers(mp_database: str, tmp_path: P
             assert response.status == 200
         log = (tmp_path / "gunicorn.log").read_text()
     assert log.count("Booting worker") == 2
+
+
+async def test_the_login_throttle_holds_across_two_workers(
+    two_workers: tuple[Server, Server],
+) -> None:
+    import re
+
+    a, b = two_workers
+    # unsafe=True: the jar must keep cookies from a bare IP address like 127.0.0.1.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{a.url}/login") as page:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', await page.text())
+        assert token
+
+        async def guess(server: Server, username: str) -> int:
+            form = {"username": username, "password": "wrong", "csrf_token": token.group(1)}
+            async with http.post(f"{server.url}/login", data=form, allow_redirects=False) as r:
+                return r.status
+
+        # Forty accounts from one address, at once, half through each worker:
+        # the per-address limit (30) counts them all, whichever worker checks.
+        statuses = await asyncio.gather(*(guess(a if n % 2 else b, f"user{n}") for n in range(40)))
+
+    assert sorted(statuses) == [400] * 30 + [429] * 10
