@@ -43,7 +43,9 @@ class InvalidTodo(Invalid):
 
 
 #: Where :func:`summarise` stops counting: the page says "more than" past it.
-COUNT_CAP = 10_000
+#: Reading 1,001 rows takes ~1 ms; 10,001 took ~5 ms on a million todos, more
+#: than the page's own query, for a number nobody reads that closely.
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True, slots=True)
