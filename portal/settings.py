@@ -84,6 +84,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     #: ``Strict-Transport-Security`` max-age sent on https responses (seconds; 0: none).
     hsts_seconds: int = 365 * 24 * 3600
+    #: Add ``includeSubDomains`` to HSTS: every subdomain must then serve https too.
+    hsts_include_subdomains: bool = False
     #: How long a request waits for a pooled database connection before 503 (seconds).
     db_acquire_timeout: float = 3.0
     #: PostgreSQL's ``statement_timeout`` for the site's queries (seconds; 0: none).
@@ -144,6 +146,7 @@ _ENV = {
     "access_log": "PORTAL_ACCESS_LOG",
     "allowed_hosts": "PORTAL_ALLOWED_HOSTS",
     "trusted_proxies": "PORTAL_TRUSTED_PROXIES",
+    "hsts_include_subdomains": "PORTAL_HSTS_INCLUDE_SUBDOMAINS",
     "db_acquire_timeout": "PORTAL_DB_ACQUIRE_TIMEOUT",
     "db_statement_timeout": "PORTAL_DB_STATEMENT_TIMEOUT",
     "request_timeout": "PORTAL_REQUEST_TIMEOUT",

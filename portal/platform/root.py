@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 
+from portal.platform.audit import security_log_middleware
 from portal.platform.auth.passwords import hash_slots, hash_slots_key
 from portal.platform.auth.throttle import AttemptLocks, attempt_locks_key
 from portal.platform.bodies import body_limit_middleware
+from portal.platform.caching import private_cache_middleware
 from portal.platform.csrf import csrf_middleware
 from portal.platform.db import embedded_postgres_ctx, engine_ctx
 from portal.platform.errorpages import error_middleware
@@ -30,7 +32,7 @@ from portal.platform.policy import HTML_SITE
 from portal.platform.proxy import forwarded_middleware
 from portal.platform.registry import AppSpec, Mounts
 from portal.platform.routes import setup_routes
-from portal.platform.security import security_headers
+from portal.platform.security import hide_server_version, security_headers
 from portal.platform.sessions import platform_session_middleware
 from portal.platform.templating import setup_templates
 from portal.platform.timeouts import timeout_middleware
@@ -48,8 +50,10 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     """
     # Outermost first: a trusted proxy's client address and scheme are taken
     # (when proxies are configured), every request is logged with its final
-    # status (when the access log is on), 404s get a trailing slash tried,
-    # errors are formatted, a request past request_timeout is answered 504,
+    # status (when the access log is on), a response made for one session is
+    # marked uncacheable, 404s get a trailing slash tried, errors are
+    # formatted, each refusal (401/403/429) is logged as a security event,
+    # a request past request_timeout is answered 504,
     # the session is reachable (error pages read it too),
     # a malformed Host is refused (and with debug off an unknown one), a body
     # declared too large is refused unread, and the CSRF check runs.
@@ -60,8 +64,10 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
         middlewares=[
             *([forwarded_middleware(settings)] if settings.trusted_proxies else []),
             *([request_log_middleware] if settings.access_log else []),
+            private_cache_middleware,
             normalize_path_middleware(append_slash=True, merge_slashes=True),
             error_middleware,
+            security_log_middleware,
             timeout_middleware(settings),
             platform_session_middleware(settings),
             host_middleware(settings),
@@ -72,6 +78,7 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     root[settings_key] = settings
     root[policy_key] = HTML_SITE
     root.on_response_prepare.append(security_headers(settings))
+    hide_server_version()
 
     if settings.database_url is None:
         root.cleanup_ctx.append(embedded_postgres_ctx)

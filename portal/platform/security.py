@@ -1,19 +1,23 @@
 """Security headers on every response the root or any sub-app sends, errors included.
 
 ``Strict-Transport-Security`` is added to responses to https requests (as a
-trusted proxy reports them, see :mod:`portal.platform.proxy`).
+trusted proxy reports them, see :mod:`portal.platform.proxy`). ``Server``
+says only ``portal``: no version for an attacker to look advisories up by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web, web_response
 
 from portal.platform.proxy import is_https
 from portal.settings import Settings
 
-__all__ = ["CONTENT_SECURITY_POLICY", "security_headers"]
+__all__ = ["CONTENT_SECURITY_POLICY", "SERVER", "hide_server_version", "security_headers"]
+
+#: The whole ``Server`` header (aiohttp's default names Python's and its own version).
+SERVER = "portal"
 
 _ALWAYS = {
     "X-Content-Type-Options": "nosniff",
@@ -45,13 +49,29 @@ def security_headers(settings: Settings) -> ResponseHook:
     # Only over https: a browser ignores it on plain http, and on a site that
     # is not yet on https it would lock visitors out for a year.
     hsts = f"max-age={settings.hsts_seconds}" if settings.hsts_seconds else None
+    if hsts is not None and settings.hsts_include_subdomains:
+        hsts += "; includeSubDomains"
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         response_headers = response.headers
         for name, value in pairs:
             if name not in response_headers:
                 response_headers[name] = value
+        # aiohttp has set its default by now (3.14 runs this hook after it).
+        response_headers[hdrs.SERVER] = SERVER
         if hsts is not None and is_https(request):
             response_headers["Strict-Transport-Security"] = hsts
 
     return add_headers
+
+
+def hide_server_version() -> None:
+    """Make aiohttp's own default ``Server`` header :data:`SERVER` as well, process-wide.
+
+    The response hook covers every response an app makes. A request aiohttp
+    refuses before any app sees it (a malformed request line or header gets
+    its 400 from the protocol layer) runs no hook; aiohttp offers no setting
+    for that header, only this module constant, read for every response.
+    Setting it again is harmless, so every factory call may do it.
+    """
+    web_response.SERVER_SOFTWARE = SERVER  # type: ignore[attr-defined]

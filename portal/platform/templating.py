@@ -18,6 +18,7 @@ from aiohttp_session import get_session
 from markupsafe import Markup
 
 from portal.platform.auth.session import current_user
+from portal.platform.caching import mark_private
 from portal.platform.csrf import CSRF_FIELD, session_csrf_token
 from portal.platform.flash import pop_flashes
 from portal.platform.keys import mounts_key, settings_key
@@ -79,6 +80,7 @@ async def render(
 
     def csrf_input() -> Markup:
         token = session_csrf_token(session)
+        mark_private(request)  # a cached copy would hand this token to the next visitor
         # Both interpolated values are escaped by Markup.format.
         return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
