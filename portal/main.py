@@ -13,6 +13,7 @@ from aiohttp import web
 
 from portal.apps import api, polls, todos
 from portal.platform import admin
+from portal.platform.logs import setup_app_logging
 from portal.platform.registry import AppSpec
 from portal.platform.root import build_root
 from portal.settings import Settings, load_settings
@@ -26,9 +27,14 @@ INSTALLED_APPS: Sequence[AppSpec] = (polls.spec, todos.spec, api.spec, admin.spe
 def create_app(
     settings: Settings | None = None, *, apps: Sequence[AppSpec] = INSTALLED_APPS
 ) -> web.Application:
-    """The whole site: the root with every installed app mounted on it."""
+    """The whole site: the root with every installed app mounted on it.
+
+    Logging is set up here, not only by ``python -m portal run``: gunicorn and
+    adev call this factory and nothing else of portal's.
+    """
     if settings is None:
         settings = load_settings(debug_default=False)
+    setup_app_logging(settings)
     return build_root(settings, apps)
 
 

@@ -27,6 +27,7 @@ from portal.platform.dberrors import (
     describe,
     quiet_statement_cancels,
 )
+from portal.platform.dbpool import with_application_name
 from portal.platform.errors import ConfigurationError
 from portal.platform.keys import database_url_key, db_key, mounts_key, settings_key
 from portal.platform.revisions import expected_heads, schema_problem
@@ -75,7 +76,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     # Any: aiopg.sa's own methods (close, wait_closed) carry no annotations.
     engine: Any = statements.new_engine(
-        app[database_url_key],
+        with_application_name(app[database_url_key], "web"),
         minsize=settings.db_pool_min,
         maxsize=settings.db_pool_max,
         acquire_timeout=settings.db_acquire_timeout,
@@ -186,7 +187,7 @@ async def connect(url: str) -> AsyncIterator[Any]:
     does not come through here at all (Alembic opens its own connection), and
     its DDL on a large table may legitimately run for minutes.
     """
-    engine = await create_engine(url, minsize=1, maxsize=1)
+    engine = await create_engine(with_application_name(url, "cli"), minsize=1, maxsize=1)
     try:
         async with engine.acquire() as conn:
             yield conn

@@ -28,9 +28,9 @@ from typing import Any, Final
 
 import aiopg
 from aiopg.connection import TIMEOUT
-from psycopg2.extensions import parse_dsn
+from psycopg2.extensions import make_dsn, parse_dsn
 
-__all__ = ["Pool", "connect", "connect_options", "new_pool"]
+__all__ = ["Pool", "connect", "connect_options", "new_pool", "with_application_name"]
 
 #: How often the server checks, while running a statement, that the client is
 #: still there (milliseconds): a statement whose connection we dropped (its
@@ -110,6 +110,19 @@ class Pool(aiopg.Pool):
             self._cond.notify()
         finally:
             self._acquiring -= 1
+
+
+def with_application_name(dsn: str, role: str) -> str:
+    """*dsn*, its connections named ``portal <role> pid=<this process>``.
+
+    The name shows in ``pg_stat_activity.application_name``, so an operator
+    can tell the site's pool (``web``) from the event listener (``listen``)
+    and a command (``cli``), and end one worker's connections by its pid.
+    It is libpq's ``fallback_application_name``: a name the operator set (in
+    the URL, or ``PGAPPNAME``) still wins. Call it in the process that
+    connects: a gunicorn worker, not the master it was forked from.
+    """
+    return str(make_dsn(dsn, fallback_application_name=f"portal {role} pid={os.getpid()}"))
 
 
 def connect_options(dsn: str, *, statement_timeout: float) -> dict[str, str]:

@@ -211,7 +211,8 @@ class EventBus:
 async def events_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run this process's listener for the app's lifetime."""
     bus = app[events_key]
-    task = asyncio.create_task(bus.listen(app[database_url_key]), name="portal-events")
+    url = dbpool.with_application_name(app[database_url_key], "listen")
+    task = asyncio.create_task(bus.listen(url), name="portal-events")
     try:
         # Start serving only once listening, so no event after start-up is
         # missed; but not waiting for a database that is down (it retries).

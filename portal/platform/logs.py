@@ -9,11 +9,14 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from portal.platform.keys import user_key
+from portal.settings import Settings
 
-__all__ = ["access_log", "configure_logging", "request_log_middleware"]
+__all__ = ["access_log", "configure_logging", "request_log_middleware", "setup_app_logging"]
 
 # Libraries that narrate every step at INFO; their warnings still show.
 _CHATTY = ("pgserver", "alembic.runtime.plugins")
+#: The process id tells apart the lines of several gunicorn workers sharing one stderr.
+_APP_FORMAT = "[%(asctime)s] [%(process)d] %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(level: str) -> None:
@@ -21,6 +24,26 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
     for name in _CHATTY:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def setup_app_logging(settings: Settings) -> None:
+    """Apply ``log_level`` to portal's loggers, whatever serves the app (gunicorn, adev, run).
+
+    Called by the application factory, so it must be idempotent: the factory
+    runs once per gunicorn worker, and hundreds of times in the tests. The
+    host's own logging set-up wins: a handler (to stderr) is added only when no
+    handler would receive portal's records at all - neither the ``portal``
+    logger nor any ancestor has one, as under gunicorn's default set-up or
+    adev. ``python -m portal run``, pytest or a ``dictConfig`` (gunicorn's
+    ``--log-config-dict``) that gives the root logger a handler keep theirs,
+    and no line is written twice.
+    """
+    logger = logging.getLogger("portal")
+    logger.setLevel(settings.log_level.upper())
+    if not logger.hasHandlers():
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(_APP_FORMAT))
+        logger.addHandler(handler)
 
 
 access_log = logging.getLogger("portal.access")
