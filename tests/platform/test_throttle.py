@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from portal.platform.auth import views as auth_views
+from portal.platform.auth.passwords import verify_password
 from portal.platform.auth.tables import login_failures, users
 from portal.platform.auth.throttle import address_key
 from portal.platform.auth.users import User
@@ -175,7 +176,7 @@ async def test_concurrent_guesses_from_one_address_get_no_more_checks_than_its_l
     proxied: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checked: list[str] = []
-    verify = auth_views.verify_password
+    verify = verify_password
 
     async def counting(password_hash: str | None, password: str) -> bool:
         checked.append(password)
@@ -234,7 +235,7 @@ async def test_the_limits_come_from_settings(
 async def test_a_login_whose_password_changed_during_the_check_is_refused(
     client: Client, conn: Any, user: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    verify = auth_views.verify_password
+    verify = verify_password
 
     async def changed_meanwhile(password_hash: str | None, password: str) -> bool:
         valid = await verify(password_hash, password)
