@@ -151,13 +151,17 @@ async def test_the_next_page_neither_repeats_nor_skips_after_changes_meanwhile(
     assert _next(third) is None
 
 
-async def test_exactly_one_page_of_todos_has_no_next_link(client: Client, conn: Any) -> None:
-    await _insert(conn, PAGE_SIZE)
+async def test_two_full_pages_are_two_pages_the_second_without_a_next_link(
+    client: Client, conn: Any
+) -> None:
+    await _insert(conn, 2 * PAGE_SIZE)
 
-    body = await (await client.get("/todos/")).text()
+    first = await (await client.get("/todos/")).text()
+    second = await (await client.get(_next(first) or "")).text()
 
-    assert len(_ids(body)) == PAGE_SIZE
-    assert _next(body) is None
+    assert _ids(first) == list(range(1, PAGE_SIZE + 1))
+    assert _ids(second) == list(range(PAGE_SIZE + 1, 2 * PAGE_SIZE + 1))
+    assert _next(second) is None
 
 
 async def test_a_page_after_the_last_todo_says_so_and_links_the_first(
@@ -178,11 +182,12 @@ async def test_a_page_after_the_last_todo_says_so_and_links_the_first(
 async def test_an_empty_or_zero_after_is_the_first_page(
     client: Client, conn: Any, after: str
 ) -> None:
-    await _insert(conn, 3)
+    await _insert(conn, 2 * PAGE_SIZE)
 
     body = await (await client.get(f"/todos/?after={after}")).text()
 
-    assert _ids(body) == [1, 2, 3]
+    assert _ids(body) == list(range(1, PAGE_SIZE + 1))
+    assert _next(body) == f"/todos/?after={PAGE_SIZE}"
     assert _FIRST.search(body) is None
 
 
@@ -246,17 +251,14 @@ async def test_a_change_on_page_two_goes_back_to_page_two(
         assert (await queries.get_todo(conn, target)).finished is (target % 3 != 0)
     else:
         assert target not in [t.id for t in await queries.list_todos(conn)]
-
-
-async def test_a_change_posted_with_a_bad_page_goes_to_the_first(alice: Client, conn: Any) -> None:
-    await _insert(conn, 3)
-    token = await csrf_token(alice, "/todos/")
-
-    response = await alice.post(
-        "/todos/2/toggle", data={"csrf_token": token, "after": "x"}, allow_redirects=False
+    # A page that is not an id is only where to go back to: the first page then.
+    token = await csrf_token(alice, page)
+    again = await alice.post(
+        f"/todos/{target + 1}/{action}",
+        data={"csrf_token": token, "after": "x"},
+        allow_redirects=False,
     )
-
-    assert (response.status, response.headers["Location"]) == (303, "/todos/")
+    assert (again.status, again.headers["Location"]) == (303, "/todos/")
 
 
 async def test_adding_to_a_large_list_goes_to_the_page_ending_with_the_new_todo(

@@ -75,25 +75,26 @@ async def test_the_change_form_links_the_full_filtered_list_of_choices(
     assert f"{MANY:,} choices found" in await listed.text()
 
 
-async def test_a_question_with_few_choices_shows_them_all_without_a_link(
+async def test_only_a_question_with_more_than_a_full_inline_gets_the_link(
     staff: Client, conn: Any
 ) -> None:
-    asked = await create_question(conn, "Few?", ["a", "b"])
+    few = await create_question(conn, "Few?", ["a", "b"])
+    full = await _question_with_choices(conn, INLINE_ROWS)
+    over = await _question_with_choices(conn, INLINE_ROWS + 1)
 
-    body = await (await staff.get(f"/admin/polls/question/{asked.id}/")).text()
+    bodies = {
+        asked: await (await staff.get(f"/admin/polls/question/{asked}/")).text()
+        for asked in (few.id, full, over)
+    }
 
-    assert len(_EXISTING.findall(body)) == 2
-    assert "Showing the first" not in body
-    assert "See all" not in body
-
-
-async def test_exactly_a_full_inline_has_no_link(staff: Client, conn: Any) -> None:
-    asked = await _question_with_choices(conn, INLINE_ROWS)
-
-    body = await (await staff.get(f"/admin/polls/question/{asked}/")).text()
-
-    assert len(_EXISTING.findall(body)) == INLINE_ROWS
-    assert "See all" not in body
+    assert [len(_EXISTING.findall(bodies[asked])) for asked in (few.id, full, over)] == [
+        2,
+        INLINE_ROWS,
+        INLINE_ROWS,
+    ]
+    assert "See all" not in bodies[few.id]
+    assert "See all" not in bodies[full]
+    assert f"Showing the first {INLINE_ROWS} of {INLINE_ROWS + 1} choices." in bodies[over]
 
 
 def _form_fields(body: str) -> list[tuple[str, str]]:
@@ -128,12 +129,8 @@ async def test_saving_a_crowded_question_edits_the_shown_choices_and_keeps_the_r
         f"choice {INLINE_ROWS + 1}",
         f"choice {INLINE_ROWS + 2}",
     ]
-
-
-async def test_a_choice_beyond_the_shown_ones_of_the_same_question_can_be_posted(
-    staff: Client, conn: Any, crowded: int
-) -> None:
-    form = {
+    # A form may still name a choice beyond the shown ones, of the same question.
+    beyond = {
         "question_text": "Which one?",
         "pub_date": "2026-01-02T03:04:05",
         "choice-TOTAL": "1",
@@ -141,10 +138,7 @@ async def test_a_choice_beyond_the_shown_ones_of_the_same_question_can_be_posted
         "choice-0-choice_text": "the last, renamed",
         "choice-0-votes": "0",
     }
-
-    response = await post(staff, f"/admin/polls/question/{crowded}/", form)
-
-    assert response.status == 303
+    assert (await post(staff, f"/admin/polls/question/{crowded}/", beyond)).status == 303
     assert (await _texts(conn, crowded))[-1] == "the last, renamed"
 
 
