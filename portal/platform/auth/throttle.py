@@ -31,7 +31,9 @@ A reservation counts before its outcome is known, so attempts still being
 checked count against the limits: twenty right passwords for one account
 sent at once would see ten of them refused. Within one process, attempts on
 the same account from the same address therefore take turns
-(:class:`AttemptLocks`), holding no connection while they wait.
+(:class:`AttemptLocks`), holding no connection while they wait; so do the
+reservations themselves, so that attempts queued on PostgreSQL's advisory
+locks never hold more than one pooled connection per process.
 """
 
 from __future__ import annotations
@@ -110,13 +112,20 @@ class Attempt:
 
 
 class AttemptLocks:
-    """One lock per (account, address) with an attempt in progress in this process."""
+    """This process's turns: one lock per (account, address) with an attempt in
+    progress, and one for making reservations."""
 
     def __init__(self) -> None:
         # Weak: a lock goes away with the last attempt waiting on or holding it.
         self._locks: weakref.WeakValueDictionary[Attempt, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        #: Held around :func:`reserve`'s transaction. Reservations from one
+        #: address (all of a NAT's users) or for one account wait for each
+        #: other's advisory locks, each holding a pooled connection meanwhile:
+        #: taking turns here first, a burst of logins holds one connection per
+        #: process, not the pool. A reservation takes a few milliseconds.
+        self.reserving = asyncio.Lock()
 
     def __call__(self, attempt: Attempt) -> asyncio.Lock:
         """The lock attempts like *attempt* take turns on."""

@@ -93,7 +93,8 @@ async def _check(
     """The user *username* and *password* log in as, or None; :class:`throttle.Throttled`."""
     engine = request.config_dict[db_key]
     limits = throttle.Limits.of(request.config_dict[settings_key])
-    async with engine.acquire() as conn, conn.begin():
+    turns = request.config_dict[throttle.attempt_locks_key]
+    async with turns.reserving, engine.acquire() as conn, conn.begin():
         await throttle.reserve(conn, attempt, limits)
         found = await password_hash_of(conn, username) if username else None
     user, password_hash = found if found is not None else (None, None)
