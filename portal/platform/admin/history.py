@@ -21,7 +21,16 @@ from portal.platform.admin.options import AdminTable
 from portal.platform.admin.tables import admin_log
 from portal.platform.auth.users import User
 
-__all__ = ["REDACTED", "Entry", "LogAction", "diff", "for_row", "recent", "record"]
+__all__ = [
+    "HISTORY_PAGE",
+    "REDACTED",
+    "Entry",
+    "LogAction",
+    "diff",
+    "for_row",
+    "recent",
+    "record",
+]
 
 LogAction = Literal["create", "change", "delete"]
 
@@ -137,8 +146,25 @@ async def recent(conn: Any, limit: int = 10) -> list[Entry]:
     return [_entry(row) async for row in await conn.execute(query)]
 
 
-async def for_row(conn: Any, app: str, table: str, row_id: int) -> list[Entry]:
-    """Every entry about one row, newest first."""
+#: Entries on one page of a row's history.
+HISTORY_PAGE = 50
+
+
+async def for_row(
+    conn: Any,
+    app: str,
+    table: str,
+    row_id: int,
+    *,
+    before: int | None = None,
+    limit: int = HISTORY_PAGE,
+) -> tuple[list[Entry], bool]:
+    """One page of the entries about one row, newest first, and whether older ones exist.
+
+    A page starts *before* an entry id (keyset: entries logged meanwhile never
+    shift a later page), so a row edited a million times still gives a
+    bounded page.
+    """
     query = (
         sa.select(admin_log)
         .where(
@@ -147,5 +173,9 @@ async def for_row(conn: Any, app: str, table: str, row_id: int) -> list[Entry]:
             admin_log.c.row_id == row_id,
         )
         .order_by(admin_log.c.id.desc())
+        .limit(limit + 1)
     )
-    return [_entry(row) async for row in await conn.execute(query)]
+    if before is not None:
+        query = query.where(admin_log.c.id < before)
+    entries = [_entry(row) async for row in await conn.execute(query)]
+    return entries[:limit], len(entries) > limit

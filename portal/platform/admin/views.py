@@ -16,7 +16,7 @@ from portal.platform.admin.editing import title_of
 from portal.platform.admin.forms import OPTIONS_LIMIT
 from portal.platform.admin.listing import parse_list_query
 from portal.platform.admin.registry import AdminSite, admin_site
-from portal.platform.admin.resolve import Target, row_id, target
+from portal.platform.admin.resolve import Target, parse_ids, row_id, target
 from portal.platform.keys import db_key
 from portal.platform.templating import render
 from portal.platform.urls import url_for
@@ -113,16 +113,35 @@ async def changelist_page(request: web.Request) -> web.Response:
     return await render(request, "admin/list.html", context)
 
 
+def _before(request: web.Request) -> int | None:
+    """The ``?before=`` entry id a history page starts at; None for the newest; 400 if bad."""
+    text = request.query.get("before", "")
+    if text == "":
+        return None
+    ids = parse_ids([text])
+    if not ids or ids[0] == 0:
+        raise web.HTTPBadRequest(text="There is no such page: “before” must be an entry's id.")
+    return ids[0]
+
+
 async def history_page(request: web.Request) -> web.Response:
-    """Every logged change of one row, newest first (also for a deleted row)."""
+    """The logged changes of one row, newest first, a page at a time (also for a deleted row)."""
     found = target(request)
     admin = found.admin
     wanted = row_id(request)
+    before = _before(request)
     async with request.config_dict[db_key].acquire() as conn:
-        entries = await history.for_row(conn, found.app.name, admin.name, wanted)
+        entries, older = await history.for_row(
+            conn, found.app.name, admin.name, wanted, before=before
+        )
         rows = await queries.get_rows(conn, admin.table, [wanted])
-    if not rows and not entries:
+    if not rows and not entries and before is None:
         raise web.HTTPNotFound(text="There is no such row.")
+
+    def page_url(start: int | None) -> str:
+        query = None if start is None else {"before": str(start)}
+        return str(found.url(request, "history", row_id=wanted, query=query))
+
     context = {
         "target": found,
         "admin": admin,
@@ -131,5 +150,7 @@ async def history_page(request: web.Request) -> web.Response:
         "exists": bool(rows),
         "entries": [(entry, history.ordered_changes(admin, entry.changes)) for entry in entries],
         "field_label": lambda name: admin.label_of(name) if name in admin.table.c else name,
+        "older_url": page_url(entries[-1].id) if older else None,
+        "newest_url": page_url(None) if before is not None else None,
     }
     return await render(request, "admin/history.html", context)

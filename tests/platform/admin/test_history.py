@@ -192,3 +192,43 @@ async def test_the_history_lists_fields_in_column_order_then_inline_rows(
     fields = re.findall(r'<tr data-field="([^"]+)">', body)
     assert fields[:2] == ["question_text", "pub_date"]
     assert fields[2:] == sorted(fields[2:], key=lambda f: int(f.split("#")[1]))
+
+
+_ENTRY_ID = re.compile(r'id="entry-(\d+)"')
+_OLDER = re.compile(r'<a href="([^"]+)" rel="next">Older changes</a>')
+
+
+async def test_a_long_history_is_shown_a_page_at_a_time(
+    staff: Client, conn: Any, staff_user: User
+) -> None:
+    stored = await create_todo(conn, "Busy")
+    await conn.execute(
+        sa.text(
+            "INSERT INTO admin_log (user_id, username, app, table_name, row_id, action, "
+            "changes, summary) SELECT :user_id, 'admin', 'todos', 'todo', :row_id, 'change', "
+            "'{}'::jsonb, 'Changed ' || n FROM generate_series(1, 20000) AS n"
+        ),
+        user_id=staff_user.id,
+        row_id=stored.id,
+    )
+
+    first = await staff.get(f"/admin/todos/todo/{stored.id}/history")
+    first_html = await first.text()
+    older = _OLDER.search(first_html)
+    assert older is not None
+    second_html = await (await staff.get(older.group(1).replace("&amp;", "&"))).text()
+
+    first_ids = [int(n) for n in _ENTRY_ID.findall(first_html)]
+    second_ids = [int(n) for n in _ENTRY_ID.findall(second_html)]
+    assert len(first_ids) == len(second_ids) == 50
+    assert first_ids[0] == 20000
+    assert second_ids == list(range(first_ids[-1] - 1, first_ids[-1] - 51, -1))
+    assert len(first_html) < 200_000
+
+
+async def test_a_history_page_with_a_bad_start_is_a_400(staff: Client, conn: Any) -> None:
+    stored = await create_todo(conn, "Busy")
+
+    response = await staff.get(f"/admin/todos/todo/{stored.id}/history?before=x1")
+
+    assert response.status == 400
