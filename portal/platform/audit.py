@@ -27,7 +27,7 @@ from portal.platform.dberrors import NO_ANSWER
 from portal.platform.keys import user_key
 from portal.platform.policy import policy_for
 
-__all__ = ["REFUSALS", "security_log", "security_log_middleware"]
+__all__ = ["REFUSALS", "refusal_reason_key", "security_log", "security_log_middleware"]
 
 security_log = logging.getLogger("portal.security")
 
@@ -39,6 +39,9 @@ _BEARER_ERRORS: Final = {
     "invalid_request": "malformed Authorization header",
     "insufficient_scope": "token lacks the scope",
 }
+#: Why a returned refusal refused, in the words of the code that refused it,
+#: when it knows more than its status says (the login throttle names its limit).
+refusal_reason_key = web.ResponseKey("refusal_reason_key", str)
 #: A reason is the refusing code's own message; a long one is cut here.
 _MAX_REASON: Final = 200
 #: How long the log waits to learn who is logged in (the error page reuses the answer).
@@ -101,7 +104,10 @@ def _raised_reason(exc: web.HTTPException) -> str:
 
 
 def _answered_reason(response: web.StreamResponse) -> str:
-    """What a returned refusal says: the bearer challenge's error, else its problem detail."""
+    """What a returned refusal says: its own reason, the bearer challenge's error, else
+    its problem detail."""
+    if refusal_reason_key in response:
+        return response[refusal_reason_key]
     if response.status == 401:
         challenge = response.headers.get(hdrs.WWW_AUTHENTICATE, "")
         for error, reason in _BEARER_ERRORS.items():

@@ -129,7 +129,10 @@ async def test_a_throttled_login_is_one_event_per_refusal_without_the_password(
     assert response.status == 429
 
     line = only_event(caplog)
-    assert line.startswith("refused 429 POST /login: throttled")
+    assert line.startswith("refused 429 POST /login: login throttled for 'alice' (")
+    # Once in the whole log, not also on portal.auth.
+    throttled = [r.name for r in caplog.records if "throttled" in r.getMessage()]
+    assert throttled == ["portal.security"]
     assert "wrong-password" not in caplog.text
     assert PASSWORD not in caplog.text
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 
+from portal.platform.audit import refusal_reason_key
 from portal.platform.auth import throttle
 from portal.platform.auth.passwords import hash_slots_key, verify_password
 from portal.platform.auth.session import current_user, log_in, log_out
@@ -71,13 +72,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         try:
             user = await _check(request, attempt, username, password)
         except throttle.Throttled as refused:
-            auth_log.warning(
-                "login throttled for %r from %s (%s limit)",
-                attempt.account,
-                request.remote,
-                refused.scope,
+            # Logged once, as a security event (portal.security), with this reason.
+            response = await _refused(request, username, target, refused.retry_after)
+            response[refusal_reason_key] = (
+                f"login throttled for {attempt.account!r} ({refused.scope} limit)"
             )
-            return await _refused(request, username, target, refused.retry_after)
+            return response
     if user is None:
         auth_log.warning("login failed for %r from %s", attempt.account, request.remote)
         return await _refused(request, username, target)
