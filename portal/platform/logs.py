@@ -6,12 +6,19 @@ import logging
 import time
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from portal.platform.keys import user_key
 from portal.settings import Settings
 
-__all__ = ["access_log", "configure_logging", "request_log_middleware", "setup_app_logging"]
+__all__ = [
+    "MalformedRequestFilter",
+    "access_log",
+    "configure_logging",
+    "request_log_middleware",
+    "setup_app_logging",
+]
 
 # Libraries that narrate every step at INFO; their warnings still show.
 _CHATTY = ("pgserver", "alembic.runtime.plugins")
@@ -40,10 +47,33 @@ def setup_app_logging(settings: Settings) -> None:
     """
     logger = logging.getLogger("portal")
     logger.setLevel(settings.log_level.upper())
+    server = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestFilter) for f in server.filters):
+        server.addFilter(MalformedRequestFilter())
     if not logger.hasHandlers():
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter(_APP_FORMAT))
         logger.addHandler(handler)
+
+
+class MalformedRequestFilter(logging.Filter):
+    """aiohttp's ERROR with a traceback for a request it cannot parse, as one WARNING line.
+
+    A bad request line, header or length is the client's mistake, answered 400
+    before any of portal's code runs; logged as aiohttp logs it, anyone could
+    fill the log with tracebacks by sending garbage. Real faults (anything
+    else aiohttp logs) pass unchanged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and record.levelno > logging.WARNING:
+            record.msg = f"{record.getMessage()}: malformed request ({type(exc).__name__})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 access_log = logging.getLogger("portal.access")
