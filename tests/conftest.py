@@ -23,11 +23,19 @@ from pytest_aiohttp import AiohttpClient
 
 from portal.main import INSTALLED_APPS, create_app
 from portal.platform import embedded
+from portal.platform.auth import passwords
+from portal.platform.auth.passwords import FAST_HASHING_ENV
 from portal.platform.auth.users import User, create_user
 from portal.platform.db import connect
 from portal.platform.migrations import upgrade
 from portal.platform.registry import AppSpec
 from portal.settings import Settings
+
+# Cheap argon2 parameters for every user the suite creates and logs in (minutes
+# of hashing otherwise), as Django's tests swap in a fast hasher; the servers
+# the suite starts inherit it. Tests that measure a hash ask for
+# ``real_password_hashing``.
+os.environ.setdefault(FAST_HASHING_ENV, "1")
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 TEST_DATABASE = "portal_test"
@@ -107,6 +115,19 @@ def make_client(aiohttp_client: AiohttpClient, settings: Settings) -> MakeClient
 async def client(make_client: MakeClient) -> Client:
     """A client over the whole site with the test settings."""
     return await make_client()
+
+
+@pytest.fixture
+def real_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """argon2id at its production cost, for a test whose point is what a hash costs.
+
+    Ask for it before any fixture that creates a user: a hash keeps the cost
+    it was made with.
+    """
+    monkeypatch.delenv(FAST_HASHING_ENV, raising=False)
+    passwords.hasher.cache_clear()
+    yield
+    passwords.hasher.cache_clear()
 
 
 @pytest.fixture

@@ -87,6 +87,16 @@ def test_check_names_an_allow_list_that_allows_any_host(clean_db: str, tmp_path:
     assert "any Host header is accepted" in result.stderr
 
 
+def test_check_names_the_test_suites_fast_password_hashing(clean_db: str, tmp_path: Path) -> None:
+    env = {**safe_env(clean_db, tmp_path), "PORTAL_FAST_PASSWORD_HASHING": "1"}
+
+    result = run_portal(["check"], env, tmp_path)
+
+    assert result.returncode == 1
+    assert "PORTAL_FAST_PASSWORD_HASHING is set" in result.stderr
+    assert "1 problem(s) found." in result.stderr
+
+
 def test_check_names_an_unreachable_database(tmp_path: Path) -> None:
     env = safe_env("postgresql://portal@127.0.0.1:1/portal?connect_timeout=2", tmp_path)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 
+from portal.platform.auth.passwords import FAST_HASHING_ENV
 from portal.platform.errors import PortalError
 from portal.settings import Settings, weak_secret
 
@@ -14,6 +16,11 @@ __all__ = ["deploy_problems", "settings_problems"]
 def deploy_problems(settings: Settings) -> list[str]:
     """One sentence per problem; empty when the configuration is fit for production."""
     problems = settings_problems(settings)
+    if os.environ.get(FAST_HASHING_ENV) == "1":
+        problems.append(
+            f"{FAST_HASHING_ENV} is set: passwords are hashed with the cheap parameters "
+            "meant for test suites, so a stolen hash is quick to crack; unset it"
+        )
     problem = _database_problem(settings)
     if problem:
         problems.append(problem)

@@ -452,6 +452,7 @@ async def test_the_idle_timeout_of_other_users_comes_from_settings(
     assert not await is_logged_in(client)
 
 
+@pytest.mark.usefixtures("real_password_hashing")
 async def test_twenty_concurrent_logins_do_not_stall_the_event_loop(
     client: Client, user: User
 ) -> None:
@@ -483,6 +484,7 @@ async def test_twenty_concurrent_logins_do_not_stall_the_event_loop(
     assert max(gaps) < one_hash / 2
 
 
+@pytest.mark.usefixtures("real_password_hashing")
 async def test_twenty_logins_at_once_leave_the_pool_to_the_other_pages(
     make_client: MakeClient, settings: Settings, conn: Any, user: User
 ) -> None:

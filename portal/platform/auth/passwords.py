@@ -7,21 +7,38 @@ import functools
 import os
 
 from aiohttp import web
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 __all__ = [
+    "FAST_HASHING_ENV",
     "MIN_PASSWORD_LENGTH",
     "hash_password",
     "hash_slots",
     "hash_slots_key",
+    "hasher",
     "verify_password",
 ]
 
 MIN_PASSWORD_LENGTH = 8
 
-# argon2-cffi's defaults follow RFC 9106's second recommended profile.
-_hasher = PasswordHasher()
+#: Set to ``1`` by test suites only: argon2id at its cheapest, as Django's tests
+#: swap in a fast hasher. A quarter of a second per hash, times every user a
+#: suite creates and logs in, is minutes; ``portal check`` names it if it is
+#: ever set where the site is deployed.
+FAST_HASHING_ENV = "PORTAL_FAST_PASSWORD_HASHING"
+
+
+@functools.cache
+def hasher() -> PasswordHasher:
+    """The process's argon2id hasher: RFC 9106's second recommended profile (argon2-cffi's
+    default), or the cheapest one when :data:`FAST_HASHING_ENV` is set.
+
+    A hash records its own parameters, so either verifies the other's hashes.
+    """
+    if os.environ.get(FAST_HASHING_ENV) == "1":
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
 
 
 #: How many password checks the login form runs at once in this process. A
@@ -44,16 +61,16 @@ def hash_slots() -> asyncio.Semaphore:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(current: PasswordHasher) -> str:
     """Verified against when the user does not exist, so an unknown username
     costs as much time as a wrong password and the two cannot be told apart.
     Made on first use, not at import: a hash takes tens of ms of start-up."""
-    return _hasher.hash("portal-dummy-password")
+    return current.hash("portal-dummy-password")
 
 
 async def hash_password(password: str) -> str:
     """The argon2id hash of *password*."""
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(hasher().hash, password)
 
 
 async def verify_password(password_hash: str | None, password: str) -> bool:
@@ -61,7 +78,8 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
 
     def check() -> bool:
         try:
-            return _hasher.verify(password_hash or _dummy_hash(), password) and (
+            current = hasher()
+            return current.verify(password_hash or _dummy_hash(current), password) and (
                 password_hash is not None
             )
         except (VerificationError, InvalidHashError):
