@@ -31,7 +31,7 @@ run: install ## start the dev site on http://localhost:$(PORT) (embedded Postgre
 	$(BIN)/adev runserver portal --port $(PORT)
 
 test: install lint ## lint, type-check and run every test against a throwaway PostgreSQL
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 lint: install ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
+from yarl import URL
 
 from portal.main import INSTALLED_APPS, create_app
 from portal.platform import embedded
@@ -46,10 +47,21 @@ Client = TestClient[web.Request, web.Application]
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A migrated database on a throwaway embedded PostgreSQL, for the whole session."""
+def database_url(worker_id: str) -> Iterator[str]:
+    """A migrated database on a throwaway embedded PostgreSQL, for the whole session.
+
+    Under ``pytest -n`` (as ``make test`` runs) each worker process is a
+    session of its own, with its own server; on an external server each
+    worker gets its own database beside the one named (``…_gw0``, ``…_gw1``).
+    """
     external = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if external:
+        if worker_id != "master":
+            from tests.servers import migrated_database
+
+            name = URL(external).path.strip("/") or TEST_DATABASE
+            yield migrated_database(external, f"{name}_{worker_id}")
+            return
         upgrade(external, INSTALLED_APPS)
         yield external
         return
