@@ -6,9 +6,11 @@ from faults.config import SCENARIOS, FaultsConfig
 from faults.suite import run
 
 #: Every scenario once, briefly: one round of votes, a few seconds of load
-#: around each fault, and a one-second stop.
+#: around each fault, and a one-second stop. The kill's load lasts long enough
+#: for gunicorn's replacement worker to boot and serve (it imports the whole
+#: site) while another test process shares the CPUs (make test runs two).
 SHORT = FaultsConfig(
-    vote_rounds=1, load_seconds=5.0, outage_seconds=1.0, kill_seconds=5.0, clients=8
+    vote_rounds=1, load_seconds=5.0, outage_seconds=1.0, kill_seconds=12.0, clients=8
 )
 
 
