@@ -1,4 +1,4 @@
-"""The ``Host`` header: parsed strictly, and with debug off held to an allow-list.
+"""The ``Host`` header: parsed strictly, and held to an allow-list (debug on too).
 
 A request whose ``Host`` names another site is refused with 400 before any
 view runs, so absolute links, redirects and cache keys built from the host
@@ -23,7 +23,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from portal.settings import Settings
 
-__all__ = ["LOCAL_HOSTS", "host_allowed", "host_middleware", "parse_host"]
+__all__ = ["LOCAL_HOSTS", "allowed_hosts", "host_allowed", "host_middleware", "parse_host"]
 
 #: What an empty ``allowed_hosts`` allows: this machine only.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -82,10 +82,24 @@ def _matches(name: str, allowed: tuple[str, ...]) -> bool:
     return False
 
 
+def allowed_hosts(settings: Settings) -> tuple[str, ...]:
+    """The host patterns *settings* answer for.
+
+    With debug off, ``allowed_hosts`` (this machine's names when empty). With
+    debug on, this machine's names and ``allowed_hosts`` too, never any host:
+    a page on another site can point a name it controls at 127.0.0.1 (DNS
+    rebinding) and read the developer's pages, the toolbar's included, with
+    its own origin — unless the server refuses that name, as Django does.
+    """
+    if settings.debug:
+        return (*LOCAL_HOSTS, *settings.allowed_hosts)
+    return settings.allowed_hosts or LOCAL_HOSTS
+
+
 def host_middleware(settings: Settings) -> Middleware:
-    """The middleware refusing (400) a malformed ``Host``, and with debug off any
-    host outside *settings*' allow-list."""
-    allowed = None if settings.debug else (settings.allowed_hosts or LOCAL_HOSTS)
+    """The middleware refusing (400) a malformed ``Host`` or one outside
+    :func:`allowed_hosts`."""
+    allowed = allowed_hosts(settings)
 
     @web.middleware
     async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -95,7 +109,7 @@ def host_middleware(settings: Settings) -> Middleware:
                 reason="Malformed host",
                 text="The Host header is not a host name with an optional port.",
             )
-        if allowed is not None and not _matches(name, allowed):
+        if not _matches(name, allowed):
             raise web.HTTPBadRequest(
                 reason="Unknown host",
                 text="This server does not serve that host name.",

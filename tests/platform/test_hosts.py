@@ -1,5 +1,5 @@
-"""The Host header: malformed ones refused always, and with debug off only the
-site's own names answered."""
+"""The Host header: malformed ones refused always, and only the site's own names
+answered (with debug on, this machine's names too)."""
 
 from __future__ import annotations
 
@@ -51,14 +51,30 @@ async def test_a_configured_host_is_answered(make_client: MakeClient, settings: 
     assert (ours.status, local.status) == (200, 400)
 
 
-async def test_with_debug_on_any_host_is_answered(
-    make_client: MakeClient, settings: Settings
+@pytest.mark.parametrize("path", ["/healthz", "/polls/", "/_debugtoolbar/"])
+async def test_with_debug_on_another_host_is_refused_toolbar_included(
+    make_client: MakeClient, settings: Settings, path: str
 ) -> None:
+    # A DNS-rebinding page would otherwise read the dev pages and the toolbar.
     client = await make_client(dataclasses.replace(settings, debug=True))
 
-    response = await client.get("/healthz", headers={"Host": "evil.example"})
+    response = await client.get(path, headers={"Host": "evil.example"}, allow_redirects=False)
 
-    assert response.status == 200
+    assert response.status == 400
+
+
+async def test_with_debug_on_local_and_configured_hosts_are_answered(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    debug = dataclasses.replace(settings, debug=True, allowed_hosts=("dev.example",))
+    client = await make_client(debug)
+    hosts = ["localhost:8000", "127.0.0.1", "[::1]:8000", "dev.example"]
+
+    statuses = {
+        host: (await client.get("/healthz", headers={"Host": host})).status for host in hosts
+    }
+
+    assert set(statuses.values()) == {200}, statuses
 
 
 @pytest.mark.parametrize(
