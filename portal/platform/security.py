@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from aiohttp import hdrs, web, web_response
+from aiohttp import web, web_response
 
 from portal.platform.proxy import is_https
 from portal.settings import Settings
@@ -57,8 +57,6 @@ def security_headers(settings: Settings) -> ResponseHook:
         for name, value in pairs:
             if name not in response_headers:
                 response_headers[name] = value
-        # aiohttp has set its default by now (3.14 runs this hook after it).
-        response_headers[hdrs.SERVER] = SERVER
         if hsts is not None and is_https(request):
             response_headers["Strict-Transport-Security"] = hsts
 
@@ -66,12 +64,12 @@ def security_headers(settings: Settings) -> ResponseHook:
 
 
 def hide_server_version() -> None:
-    """Make aiohttp's own default ``Server`` header :data:`SERVER` as well, process-wide.
+    """Make aiohttp's default ``Server`` header :data:`SERVER`, process-wide.
 
-    The response hook covers every response an app makes. A request aiohttp
-    refuses before any app sees it (a malformed request line or header gets
-    its 400 from the protocol layer) runs no hook; aiohttp offers no setting
-    for that header, only this module constant, read for every response.
-    Setting it again is harmless, so every factory call may do it.
+    aiohttp puts its default on every response it sends, the apps' and the
+    400s its protocol layer answers before any app (or response hook) runs;
+    it offers no setting for it, only this module constant, read for every
+    response, so one assignment covers them all. Setting it again is
+    harmless, so every factory call may do it.
     """
     web_response.SERVER_SOFTWARE = SERVER  # type: ignore[attr-defined]
