@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from portal.apps.api.schemas import (
     ChoiceCreate,
@@ -16,7 +16,7 @@ from portal.apps.api.schemas import (
     VoteOut,
 )
 from portal.apps.polls import queries
-from portal.platform.api.endpoints import Call, Endpoint, json_response
+from portal.platform.api.endpoints import Call, Endpoint, bearer_secret, json_response
 from portal.platform.api.pagination import MAX_LIMIT, Page, PageQuery
 from portal.platform.auth.tokens import authenticate_token
 from portal.platform.errors import NotFound
@@ -53,10 +53,10 @@ async def _staff(call: Call, conn: Any) -> bool:
     what everyone sees, as on the todo reads; nothing more is revealed.
     """
     if call.user is None:
-        scheme, _, secret = call.request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        secret = bearer_secret(call.request)
+        if secret is None:
             return False
-        call.user = await authenticate_token(conn, secret.strip())
+        call.user = await authenticate_token(conn, secret)
         if call.user is not None:
             call.request[user_key] = call.user  # for the request log, as on the writes
     return call.user is not None and call.user.is_staff

@@ -21,7 +21,7 @@ from portal.platform.errors import Conflict, Invalid, NotFound
 from portal.platform.keys import api_endpoints_key, db_key, mounts_key, settings_key, user_key
 from portal.platform.registry import Mounts
 
-__all__ = ["Access", "Call", "Endpoint", "HasId", "install", "json_response"]
+__all__ = ["Access", "Call", "Endpoint", "HasId", "bearer_secret", "install", "json_response"]
 
 #: Who may call an endpoint: anyone, any token holder, or a staff user's token.
 Access = Literal["public", "user", "staff"]
@@ -145,17 +145,24 @@ def _unauthorized(detail: str, error: str | None = None) -> web.Response:
     return problem_response(401, detail, headers={hdrs.WWW_AUTHENTICATE: challenge})
 
 
-async def _authenticate(request: web.Request) -> User | web.Response:
-    header = request.headers.get(hdrs.AUTHORIZATION, "")
-    scheme, _, secret = header.partition(" ")
-    if not header:
-        return _unauthorized("This operation needs an API token: Authorization: Bearer <token>.")
+def bearer_secret(request: web.Request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; None for none or another form."""
+    scheme, _, secret = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return secret.strip()
+
+
+async def _authenticate(request: web.Request) -> User | web.Response:
+    if not request.headers.get(hdrs.AUTHORIZATION):
+        return _unauthorized("This operation needs an API token: Authorization: Bearer <token>.")
+    secret = bearer_secret(request)
+    if secret is None:
         return _unauthorized(
             "Use the Bearer scheme: Authorization: Bearer <token>.", "invalid_request"
         )
     async with request.config_dict[db_key].acquire() as conn:
-        user = await authenticate_token(conn, secret.strip())
+        user = await authenticate_token(conn, secret)
     if user is None:
         return _unauthorized(
             "The token is unknown, revoked, or its user is inactive.", "invalid_token"
