@@ -25,7 +25,6 @@ __all__ = [
     "latest_id",
     "list_todos",
     "page_start_for",
-    "set_finished",
     "summarise",
     "toggle_finished",
     "update_todo",
@@ -228,11 +227,6 @@ async def update_todo(
     if not values:
         return await get_todo(conn, todo_id)
     return await _update(conn, todo_id, values)
-
-
-async def set_finished(conn: Any, todo_id: int, finished: bool) -> Todo:
-    """Mark the todo finished or not; returns it as stored. :class:`NotFound` if missing."""
-    return await _update(conn, todo_id, {"finished": finished})
 
 
 async def toggle_finished(conn: Any, todo_id: int) -> Todo:

@@ -209,15 +209,15 @@ async def test_list_todos_refuses_a_negative_limit(conn: Any) -> None:
         await queries.list_todos(conn, limit=-1)
 
 
-# set_finished, toggle_finished, delete_todo
+# update_todo (finished), toggle_finished, delete_todo
 
 
-async def test_set_finished_sets_the_flag_either_way_and_returns_the_todo(conn: Any) -> None:
+async def test_update_finished_sets_the_flag_either_way_and_returns_the_todo(conn: Any) -> None:
     (created,) = await _make(conn, "Flag me")
 
-    finished = await queries.set_finished(conn, created.id, True)
-    again = await queries.set_finished(conn, created.id, True)
-    reopened = await queries.set_finished(conn, created.id, False)
+    finished = await queries.update_todo(conn, created.id, finished=True)
+    again = await queries.update_todo(conn, created.id, finished=True)
+    reopened = await queries.update_todo(conn, created.id, finished=False)
 
     assert finished == Todo(id=created.id, name="Flag me", finished=True)
     assert again.finished is True
@@ -225,17 +225,17 @@ async def test_set_finished_sets_the_flag_either_way_and_returns_the_todo(conn: 
     assert await _rows(conn) == [(created.id, "Flag me", False)]
 
 
-async def test_set_finished_changes_only_that_todo(conn: Any) -> None:
+async def test_update_finished_changes_only_that_todo(conn: Any) -> None:
     target, other = await _make(conn, "Target", "Other")
 
-    await queries.set_finished(conn, target.id, True)
+    await queries.update_todo(conn, target.id, finished=True)
 
     assert (await queries.get_todo(conn, other.id)).finished is False
 
 
-async def test_set_finished_raises_not_found_for_a_missing_id(conn: Any) -> None:
+async def test_update_finished_raises_not_found_for_a_missing_id(conn: Any) -> None:
     with pytest.raises(NotFound):
-        await queries.set_finished(conn, 4242, True)
+        await queries.update_todo(conn, 4242, finished=True)
 
 
 async def test_toggle_finished_flips_the_flag_each_time(conn: Any) -> None:
@@ -353,7 +353,7 @@ async def test_update_todo_raises_not_found_for_a_missing_id(conn: Any) -> None:
 
 async def test_summarise_counts_todos_and_finished_under_the_cap(conn: Any) -> None:
     await _make(conn, "a", "b", "c")
-    await queries.set_finished(conn, (await queries.list_todos(conn))[0].id, True)
+    await queries.update_todo(conn, (await queries.list_todos(conn))[0].id, finished=True)
 
     assert await queries.summarise(conn, cap=3) == queries.Summary(3, 1, capped=False)
 
