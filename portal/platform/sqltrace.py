@@ -1,8 +1,8 @@
 """Query tracing for the debug toolbar's SQL panel (debug only, never in production).
 
 With debug on, the shared engine is wrapped so every statement a request runs
-through it is recorded (SQL, parameters, duration) in a list that the SQL
-panel opens for that request. With debug off this module is never imported
+through it is recorded (SQL, the values it really ran with, duration) in a
+list that the SQL panel opens for that request. With debug off this module is never imported
 and the engine is not wrapped: no cost at all.
 """
 
@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+from aiopg.sa.connection import _distill_params
 
 __all__ = ["QueryRecord", "TracingEngine", "recording"]
 
@@ -44,10 +46,18 @@ async def recording() -> AsyncIterator[list[QueryRecord]]:
 def _describe(
     dialect: Any, query: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[str, str]:
+    """The statement's SQL and the values it ran with, as the panel shows them."""
     if isinstance(query, str):
         return query, repr(args or kwargs or "")
     compiled = query.compile(dialect=dialect)
-    return str(compiled), repr(compiled.params)
+    # ``compiled.params`` holds the statement's own values: None for every
+    # ``bindparam()`` left open. What ran is those merged with what
+    # ``execute()`` was given, as aiopg.sa and portal.platform.statements bind it.
+    distilled = _distill_params(args, kwargs)  # type: ignore[no-untyped-call]
+    values = distilled[0] if distilled else None
+    if values is not None and not isinstance(values, dict):
+        return str(compiled), repr(values)  # positional values: shown as given
+    return str(compiled), repr(compiled.construct_params(values))
 
 
 class _TracingConnection:

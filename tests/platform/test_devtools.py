@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from portal.apps.polls.queries import create_question
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from portal.platform.keys import db_key
@@ -27,6 +28,24 @@ async def test_sql_panel_lists_the_queries_of_the_polls_index(
 
     assert "1 query in" in toolbar
     assert "FROM question" in toolbar
+
+
+async def test_sql_panel_shows_the_values_a_statement_ran_with(
+    make_client: MakeClient, settings: Settings, conn: object
+) -> None:
+    # The detail page's statements are built once with sa.bindparam("question_id"):
+    # their own parameters are None; the panel must show what execute() bound.
+    question = await create_question(conn, "Bound?", ["yes", "no"])
+    client = await make_client(dataclasses.replace(settings, debug=True))
+    page = await (await client.get(f"/polls/{question.id}/")).text()
+    request_id = re.search(r"/_debugtoolbar/([0-9a-f]+)", page)
+    assert request_id
+
+    toolbar = await (await client.get(f"/_debugtoolbar/{request_id.group(1)}")).text()
+
+    assert f"{{&#39;question_id&#39;: {question.id}" in toolbar
+    assert "&#39;question_id&#39;: None" not in toolbar
+    assert "&#39;limit&#39;: None" not in toolbar
 
 
 async def test_sql_panel_flags_a_statement_run_twice() -> None:
