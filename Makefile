@@ -25,10 +25,13 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(PIP) -e '.[dev]'
 	@touch $(STAMP)
 
-run: install ## start the dev site on http://localhost:$(PORT) (embedded PostgreSQL, reload, toolbar)
+# The dev site listens on 127.0.0.1 (the `host` setting); `make run HOST=0.0.0.0`
+# opens it to other machines. Only a HOST given on the command line counts:
+# some shells export HOST as the machine's name.
+run: install ## start the dev site on http://127.0.0.1:$(PORT)/ (embedded PostgreSQL, reload, toolbar)
 	$(BIN)/python -m portal migrate
 	@test -f $(DATA_DIR)/.seeded || { $(BIN)/python -m portal seed && touch $(DATA_DIR)/.seeded; }
-	$(BIN)/adev runserver portal --port $(PORT)
+	$(if $(filter command line,$(origin HOST)),PORTAL_HOST=$(HOST) )$(BIN)/adev runserver portal --port $(PORT)
 
 test: install lint ## lint, type-check and run every test against a throwaway PostgreSQL
 	$(BIN)/python -m pytest -n auto --maxprocesses 4

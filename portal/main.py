@@ -7,6 +7,7 @@ runserver portal`` picks first (debug on unless ``PORTAL_DEBUG`` says otherwise)
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from aiohttp import web
@@ -19,6 +20,13 @@ from portal.platform.root import build_root
 from portal.settings import Settings, load_settings
 
 __all__ = ["INSTALLED_APPS", "create_app", "get_app"]
+
+if "aiohttp_devtools.runserver" in sys.modules:
+    # ``adev runserver portal`` is importing this module to find get_app():
+    # portal's own watcher, addresses and server process take over (see devserver).
+    from portal.platform.devserver import adopt_adev
+
+    adopt_adev()
 
 #: Every app portal mounts, in the order the home page lists them.
 INSTALLED_APPS: Sequence[AppSpec] = (polls.spec, todos.spec, api.spec, admin.spec)

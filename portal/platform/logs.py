@@ -77,6 +77,9 @@ class MalformedRequestFilter(logging.Filter):
 
 
 access_log = logging.getLogger("portal.access")
+#: The debug toolbar's own files and the polling of its open page (every 3 s):
+#: not the developer's requests, so below the log's usual level.
+_TOOLBAR_PATHS = "/_debugtoolbar/"
 
 
 @web.middleware
@@ -96,9 +99,11 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
         status = exc.status
         raise
     finally:
-        if access_log.isEnabledFor(logging.INFO):
+        level = logging.DEBUG if request.path.startswith(_TOOLBAR_PATHS) else logging.INFO
+        if access_log.isEnabledFor(level):
             user = request.get(user_key)
-            access_log.info(
+            access_log.log(
+                level,
                 "%s %s %d %.1fms user=%s",
                 request.method,
                 request.path,
