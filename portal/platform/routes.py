@@ -12,6 +12,13 @@ from portal.platform.auth import views as auth_views
 __all__ = ["SHARED_STATIC", "setup_routes"]
 
 SHARED_STATIC = Path(__file__).resolve().parent.parent / "static"
+_FAVICON = SHARED_STATIC / "favicon.ico"
+
+
+async def _favicon(request: web.Request) -> web.StreamResponse:
+    # Browsers ask for /favicon.ico on every site (the toolbar's pages too):
+    # without it each page view logs a 404.
+    return web.FileResponse(_FAVICON, headers={"Cache-Control": "public, max-age=86400"})
 
 
 def setup_routes(app: web.Application) -> None:
@@ -22,4 +29,5 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/logout", auth_views.logout, name="logout")
     app.router.add_get("/healthz", views.healthz, name="healthz")
     app.router.add_get("/readyz", views.readyz, name="readyz")
+    app.router.add_get("/favicon.ico", _favicon, name="favicon")
     app.router.add_static("/static/", SHARED_STATIC, name="static", append_version=True)

@@ -47,6 +47,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         *_read("healthz"),
         *_read("readyz"),
         *_read("static"),
+        *_read("favicon"),
         # The public reads the polls and votes on them.
         *_read("polls:index"),
         *_read("polls:detail"),
