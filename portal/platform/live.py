@@ -13,14 +13,23 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from portal.platform.events import RESYNC, Event
 from portal.platform.keys import events_key, sockets_key
 
-__all__ = ["Snapshot", "Translate", "close_sockets", "event_socket", "new_socket_registry"]
+__all__ = [
+    "Snapshot",
+    "SocketObserver",
+    "Translate",
+    "close_sockets",
+    "event_socket",
+    "new_socket_registry",
+    "socket_observer",
+]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +37,23 @@ log = logging.getLogger(__name__)
 Snapshot = Callable[[], Awaitable[Mapping[str, Any]]]
 #: Turns an event into a message for this socket, or None to skip it.
 Translate = Callable[[Event], Awaitable[Mapping[str, Any] | None]]
+
+
+class SocketObserver(Protocol):
+    """Told when a live socket opens, what it sends, and when it closes."""
+
+    def opened(self, request: web.Request, ws: web.WebSocketResponse, topic: str) -> None: ...
+
+    def sent(self, ws: web.WebSocketResponse, message: Mapping[str, Any]) -> None: ...
+
+    def closed(self, ws: web.WebSocketResponse) -> None: ...
+
+
+#: Set only by the debug toolbar (its sockets panel) for the socket's request;
+#: with debug off it stays None and costs one lookup per message.
+socket_observer: ContextVar[SocketObserver | None] = ContextVar(
+    "portal_socket_observer", default=None
+)
 
 _HEARTBEAT_SECONDS = 20.0
 _SEND_TIMEOUT_SECONDS = 5.0
@@ -52,6 +78,9 @@ async def close_sockets(app: web.Application) -> None:
 
 async def _send(ws: web.WebSocketResponse, message: Mapping[str, Any]) -> None:
     await asyncio.wait_for(ws.send_json(dict(message)), _SEND_TIMEOUT_SECONDS)
+    observer = socket_observer.get()
+    if observer is not None:
+        observer.sent(ws, message)
 
 
 async def _drain(ws: web.WebSocketResponse) -> None:
@@ -68,6 +97,9 @@ async def event_socket(
     ws = web.WebSocketResponse(heartbeat=_HEARTBEAT_SECONDS)
     await ws.prepare(request)
     request.config_dict[sockets_key].add(ws)
+    observer = socket_observer.get()
+    if observer is not None:
+        observer.opened(request, ws, topic)
     bus = request.config_dict[events_key]
     reader = asyncio.create_task(_drain(ws))
     try:
@@ -99,4 +131,6 @@ async def event_socket(
             await reader
         if not ws.closed:
             await ws.close()
+        if observer is not None:
+            observer.closed(ws)
     return ws

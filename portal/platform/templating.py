@@ -7,7 +7,8 @@ routes of the app owning the environment (aiohttp issue #2314).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,18 @@ from portal.platform.flash import pop_flashes
 from portal.platform.keys import mounts_key, settings_key
 from portal.platform.registry import Mounts
 
-__all__ = ["SHARED_TEMPLATES", "render", "setup_templates"]
+__all__ = ["SHARED_TEMPLATES", "TemplateRecorder", "render", "setup_templates", "template_recorder"]
 
 #: The shared layout and error pages every environment can extend.
 SHARED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+#: Told of each template :func:`render` renders, with its whole context.
+TemplateRecorder = Callable[[str, Mapping[str, Any]], None]
+#: Set only by the debug toolbar (its templates panel), for one request; with
+#: debug off it stays None and costs one lookup per render.
+template_recorder: ContextVar[TemplateRecorder | None] = ContextVar(
+    "portal_template_recorder", default=None
+)
 
 
 @jinja2.pass_context
@@ -93,4 +102,7 @@ async def render(
         "mounted": list(mounts),
     }
     base.update(context or {})
+    recorder = template_recorder.get()
+    if recorder is not None:
+        recorder(template, base)
     return aiohttp_jinja2.render_template(template, request, base, status=status)
