@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import html
 import logging
+import multiprocessing
 import os
 import signal
 import sys
@@ -42,6 +43,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing import Process
+from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any, Final
 
@@ -137,7 +139,7 @@ class DevServerTask(adev_watch.AppTask):  # type: ignore[misc]  # untyped librar
         super().__init__(config)
         self._host = adev_serve.HOST
 
-    def _start_dev_server(self) -> None:
+    def _start_dev_server(self, go: Event | None = None) -> None:
         act = "Starting" if self._reloads == 0 else "Restarting"
         url = served_url(self._host, self._config.main_port)
         if self._host in _EVERY_INTERFACE:
@@ -153,8 +155,20 @@ class DevServerTask(adev_watch.AppTask):  # type: ignore[misc]  # untyped librar
             tty_path: str | None = os.ttyname(sys.stdin.fileno())
         except OSError:
             tty_path = "/dev/tty"
-        self._process = Process(target=serve, args=(self._config, tty_path, self._host))
+        self._process = Process(target=serve, args=(self._config, tty_path, self._host, go))
         self._process.start()
+
+    async def _restart(self) -> None:
+        """A new server process for the new code, importing while the old one stops."""
+        old = self._process
+        # Kept until the next restart: the semaphore behind it is removed once
+        # the parent lets go, and the new process may not have opened it yet.
+        self._go = go = multiprocessing.Event()
+        self._start_dev_server(go)
+        try:
+            await _stop(old)
+        finally:
+            go.set()
 
     async def _run(self, live_checks: int = 150) -> None:
         self._session = ClientSession(timeout=ClientTimeout(total=1))
@@ -180,8 +194,7 @@ class DevServerTask(adev_watch.AppTask):  # type: ignore[misc]  # untyped librar
         if action == "restart":
             log.info("%s changed: restarting the server", names)
             started = time.monotonic()
-            await self._stop_dev_server()
-            self._start_dev_server()
+            await self._restart()
             if await self._wait_until_answering():
                 log.info("server answering after %.1fs", time.monotonic() - started)
             await adev_serve.src_reload(self._app)
@@ -219,6 +232,18 @@ class DevServerTask(adev_watch.AppTask):  # type: ignore[misc]  # untyped librar
         log.critical("\n%s\n%s\n%s", "!" * 72, message, "!" * 72, exc_info=exc)
         with contextlib.suppress(Exception):
             await _broadcast(self._app, {"command": "alert", "message": message})
+
+
+async def _stop(process: Process) -> None:
+    """Stop a server process as adev does (SIGINT, then SIGKILL), without blocking the loop."""
+    if not process.is_alive() or process.pid is None:
+        return
+    os.kill(process.pid, signal.SIGINT)
+    await asyncio.to_thread(process.join, 5)
+    if process.exitcode is None:
+        log.warning("the old server process did not stop; killing it")
+        process.kill()
+        await asyncio.to_thread(process.join, 1)
 
 
 async def _broadcast(app: web.Application, message: dict[str, Any]) -> int:
@@ -288,16 +313,32 @@ class StartFailure:
         )
 
 
-def serve(config: adev_config.Config, tty_path: str | None, host: str) -> None:
-    """The server process: portal's app, or the page saying why it could not start."""
-    with adev_serve.set_tty(tty_path):
+def serve(
+    config: adev_config.Config, tty_path: str | None, host: str, go: Event | None = None
+) -> None:
+    """The server process: portal's app, or the page saying why it could not start.
+
+    The app is imported and built at once; with *go*, it then waits for the
+    previous server process to let go of the port, so a restart costs the
+    longer of the two, not both.
+    """
+    with contextlib.suppress(KeyboardInterrupt), adev_serve.set_tty(tty_path):
         adev_serve.setup_logging(config.verbose)
         _dev_log_format()
         with asyncio.Runner() as loop:
+            failure: StartFailure | None = None
             try:
-                runner = loop.run(_start_app(config, host))
+                app = loop.run(config.load_app(config.import_app_factory()))
             except Exception as exc:
                 failure = StartFailure.of(exc)
+            if go is not None:
+                go.wait(timeout=10)
+            if failure is None:
+                try:
+                    runner = loop.run(_start_app(app, config, host))
+                except Exception as exc:
+                    failure = StartFailure.of(exc)
+            if failure is not None:
                 print(failure.block(), file=sys.stderr, flush=True)
                 runner = loop.run(_start_failure_page(config, host, failure))
             # adev stops this process with SIGINT: stop the loop between two
@@ -305,15 +346,12 @@ def serve(config: adev_config.Config, tty_path: str | None, host: str) -> None:
             loop.get_loop().add_signal_handler(signal.SIGINT, loop.get_loop().stop)
             try:
                 loop.get_loop().run_forever()
-            except KeyboardInterrupt:
-                pass
             finally:
                 with contextlib.suppress(asyncio.TimeoutError, KeyboardInterrupt):
                     loop.run(runner.cleanup())
 
 
-async def _start_app(config: adev_config.Config, host: str) -> web.AppRunner:
-    app = await config.load_app(config.import_app_factory())
+async def _start_app(app: web.Application, config: adev_config.Config, host: str) -> web.AppRunner:
     adev_serve.modify_main_app(app, config)
     # No aiohttp access log: portal.access writes the one line per request.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
