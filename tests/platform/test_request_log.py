@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 from portal.settings import Settings
 from tests.conftest import Client, MakeClient
+from tests.servers import free_port, migrated_database, portal_command, running, server_env
 
 
 @pytest.fixture
@@ -47,3 +52,36 @@ async def test_a_client_error_is_one_line_without_its_headers(
     (line,) = _info_lines(caplog)
     assert line.startswith("GET /no/such/page 404 ")
     assert "SECRET" not in caplog.text
+
+
+def test_portal_run_prints_no_header_cookie_token_or_csrf_field(
+    database_url: str, tmp_path: Path
+) -> None:
+    database = migrated_database(database_url, "portal_request_log")
+    port = free_port()
+    env = {**server_env(database, tmp_path / "data"), "PORTAL_ACCESS_LOG": "1"}
+    log = tmp_path / "server.log"
+    secrets = {"Authorization": "Bearer tok-SECRET-1", "Cookie": "portal_session=SECRET-2"}
+    with running(portal_command(port), port, env, log) as server:
+        for method, path, body in [
+            ("GET", "/no/such/page", None),
+            ("POST", "/login", b"username=a&password=SECRET-3&csrf_token=SECRET-4"),
+            ("POST", "/api/todos/", b'{"name": "x"}'),
+        ]:
+            request = urllib.request.Request(
+                server.url + path, data=body, method=method, headers=secrets
+            )
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=5)
+            refused.value.close()
+            assert 400 <= refused.value.code < 500
+        time.sleep(0.3)
+    printed = log.read_text()
+
+    assert "SECRET" not in printed
+    requests = [line for line in printed.splitlines() if "portal.access" in line]
+    assert [line.split("portal.access: ")[1].split()[:3] for line in requests[-3:]] == [
+        ["GET", "/no/such/page", "404"],
+        ["POST", "/login", "403"],
+        ["POST", "/api/todos/", "401"],
+    ]
