@@ -49,8 +49,10 @@ padding:.75rem 1rem;margin:0;background:none">\
 style="font:600 13px/1.4 system-ui,sans-serif;color:#fff;background:#2f3b4f;\
 padding:.3rem .75rem;border-radius:.3rem;text-decoration:none">Debug toolbar</a></div>
 """
+# At the top of the content, not in the fixed navbar: there it wrapped to a
+# second line at phone width and the navbar grew over the panels' tabs.
 _BACK: Final = """\
-<a id="pDebugBack" class="navbar-brand" href="{url}" title="{title}">&larr; {label}</a>
+<p style="margin:.5rem 0"><a id="pDebugBack" href="{url}">&larr; {label}</a></p>
 """
 
 
@@ -197,10 +199,12 @@ def _with_way_back(
         request_id = history[0][0]  # the page shows the latest request
     shown = history.get(request_id) if request_id else None  # type: ignore[no-untyped-call]
     if shown is not None and shown.request.method == "GET":
-        url, label, title = shown.request.path_qs, "Back to the page", shown.request.path_qs
+        url, label = shown.request.path_qs, f"Back to {shown.request.path_qs}"
     else:
-        url, label, title = "/", "Back to the site", "/"
-    link = _BACK.format(url=html.escape(url), label=label, title=html.escape(title))
-    marked = _insert(body, b'<a class="navbar-brand"', link.encode(), before=True)
+        url, label = "/", "Back to the site"
+    link = _BACK.format(url=html.escape(url), label=html.escape(label))
+    marked = _insert(
+        body, b'<div id="content" class="container-fluid">', link.encode(), before=False
+    )
     html_response.body = marked or _insert(body, b"<body>", link.encode(), before=False) or body
     return response
