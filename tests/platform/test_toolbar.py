@@ -101,6 +101,28 @@ async def test_history_lists_the_status_really_sent(
     assert (await history(debug_client))[0] == (path, status)
 
 
+async def test_an_unexpected_error_is_the_interactive_traceback_listed_as_500(
+    make_client: MakeClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiohttp import web
+
+    from portal.platform import views
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("the home page broke")
+
+    monkeypatch.setattr(views, "home", broken)
+    client = await make_client(dataclasses.replace(settings, debug=True))
+
+    response = await client.get("/")
+
+    assert response.status == 500
+    page = await response.text()
+    assert "the home page broke" in page
+    assert (await client.get(toolbar_link(page))).status == 200
+    assert (await history(client))[0] == ("/", 500)
+
+
 async def test_the_handle_opens_the_toolbar_in_the_same_tab(debug_client: Client) -> None:
     page = await (await debug_client.get("/polls/")).text()
 
