@@ -342,3 +342,21 @@ def test_a_syntax_error_shows_in_the_browser_and_the_fix_brings_the_page_back(
     assert "views.py" in block
     assert "Traceback" not in block
     assert block.count("\n") < 12
+
+
+# The toolbar
+
+
+def test_the_sql_panel_shows_the_values_the_page_ran_with(dev_site: DevSite) -> None:
+    with urllib.request.urlopen(dev_site.url + "polls/", timeout=5) as response:
+        page = response.read().decode()
+    request_id = re.search(r"/_debugtoolbar/([0-9a-f]+)", page)
+    assert request_id
+
+    toolbar_url = f"{dev_site.url}_debugtoolbar/{request_id.group(1)}"
+    with urllib.request.urlopen(toolbar_url, timeout=5) as response:
+        toolbar = response.read().decode()
+
+    # The index's LIMIT is an sa.bindparam("limit") given by the view.
+    assert "&#39;limit&#39;: 10" in toolbar
+    assert "&#39;limit&#39;: None" not in toolbar
