@@ -122,7 +122,7 @@ class _Task(DevServerTask):
         self._awatch = _BrokenWatch()
         self._reloads = 0
 
-    def _start_dev_server(self) -> None:
+    def _start_dev_server(self, go: object = None) -> None:
         pass
 
 
