@@ -1,8 +1,8 @@
 """The development loop: the real ``adev runserver portal``, edited as a developer edits it.
 
 The dev server runs on a copy of the ``portal`` package (edits here never touch
-the tree the other tests import), on a database of its own on the session's
-PostgreSQL. Files are saved both ways editors save: written in place, and
+the tree the other tests import), with its own embedded PostgreSQL, as
+``make run`` starts it. Files are saved both ways editors save: written in place, and
 written beside and renamed over (``sed -i``, some editors).
 """
 
@@ -65,18 +65,31 @@ def _wait_for(url: str, output: Callable[[], str], process: subprocess.Popen[byt
     raise AssertionError(f"the dev server did not answer:\n{output()}")
 
 
-def _start(root: Path, database: str, env_extra: dict[str, str], log: Path) -> tuple[
-    subprocess.Popen[bytes], int, int
-]:  # fmt: skip
-    port, aux_port = free_port(), free_port()
+def _env(root: Path, database: str | None, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "AIO_"))}
-    env |= {
+    return env | {
         # The copy, not the installed tree, is what the server imports.
         "PYTHONPATH": str(root),
-        "PORTAL_DATABASE_URL": database,
         "PORTAL_DATA_DIR": str(root / ".data"),
-        **env_extra,
+        **({"PORTAL_DATABASE_URL": database} if database else {}),
+        **extra,
     }
+
+
+def _portal(root: Path, *args: str) -> None:
+    """``python -m portal *args`` in the copy, as a developer runs it (the embedded database)."""
+    subprocess.run(
+        [sys.executable, "-m", "portal", *args],
+        cwd=root, env=_env(root, None, {}), check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+
+
+def _start(root: Path, database: str | None, env_extra: dict[str, str], log: Path) -> tuple[
+    subprocess.Popen[bytes], int, int
+]:  # fmt: skip
+    """Start adev on the copy; with *database* None, on the copy's embedded PostgreSQL."""
+    port, aux_port = free_port(), free_port()
+    env = _env(root, database, env_extra)
     with log.open("w") as out:  # the server keeps its own copy of the descriptor
         process = subprocess.Popen(
             [ADEV, "runserver", "portal", "--port", str(port), "--aux-port", str(aux_port)],
@@ -106,17 +119,19 @@ def devloop_database(database_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def dev_site(devloop_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevSite]:
-    """``adev runserver portal`` as ``make run`` starts it, on a copy of the package."""
+def dev_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevSite]:
+    """``make run`` on a copy of the package: the embedded PostgreSQL migrated, then adev."""
     root = _copy_of_portal(tmp_path_factory.mktemp("devloop"))
+    _portal(root, "migrate")
     log = root / "adev.log"
-    process, port, aux_port = _start(root, devloop_database, {}, log)
+    process, port, aux_port = _start(root, None, {}, log)
     site = DevSite(root, f"http://127.0.0.1:{port}/", aux_port, log)
     try:
         _wait_for(site.url + "healthz", site.output, process)
         yield site
     finally:
         _stop(process)
+        _portal(root, "db", "stop")
 
 
 def save_in_place(path: Path, text: str) -> None:
@@ -305,6 +320,8 @@ def test_a_python_save_restarts_and_serves_the_new_code(
     page: Page, dev_site: DevSite, save: Callable[[Path, str], None]
 ) -> None:
     module = dev_site.path("apps/polls/__init__.py")
+    postmaster = dev_site.root / ".data" / "postgres" / "postmaster.pid"
+    postgres = postmaster.read_text().splitlines()[0]
     for n in (1, 2):
         title = re.search(r'title="([^"]*)"', module.read_text())
         assert title
@@ -312,6 +329,8 @@ def test_a_python_save_restarts_and_serves_the_new_code(
         _edit(module, f'title="{title.group(1)}"', f'title="{new}"', save)
         expect(page.get_by_role("link", name=new, exact=True)).to_be_visible()
         _connected(page)
+    # The app restarted; the embedded PostgreSQL and its data did not.
+    assert postmaster.read_text().splitlines()[0] == postgres
 
 
 def test_a_syntax_error_shows_in_the_browser_and_the_fix_brings_the_page_back(

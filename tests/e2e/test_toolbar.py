@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,14 @@ from playwright.sync_api import Browser, Page, Response, ViewportSize, expect
 
 from tests.conftest import PASSWORD, truncate_all
 from tests.e2e.conftest import screenshot
-from tests.servers import Server, free_port, portal_command, running, server_env
+from tests.servers import (
+    Server,
+    free_port,
+    migrated_database,
+    portal_command,
+    running,
+    server_env,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -52,13 +58,18 @@ _COVERED = """
 """
 
 
-@pytest.fixture
-def debug_server(e2e_database: str, tmp_path: Path) -> Iterator[Server]:
-    """The site with debug on (the toolbar with it), sample data loaded and a staff user."""
-    truncate_all(e2e_database)
+@pytest.fixture(scope="module")
+def debug_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The site with debug on (the toolbar with it), sample data loaded and a staff user.
+
+    One server for the module, on a database of its own: the tests only read.
+    """
+    database = migrated_database(database_url, "portal_toolbar_e2e")
+    truncate_all(database)
     port = free_port()
-    env = {**server_env(e2e_database, tmp_path / "data"), "PORTAL_DEBUG": "1"}
-    with running(portal_command(port), port, env, tmp_path / "server.log") as server:
+    folder = tmp_path_factory.mktemp("toolbar")
+    env = {**server_env(database, folder / "data"), "PORTAL_DEBUG": "1"}
+    with running(portal_command(port), port, env, folder / "server.log") as server:
         server.cli("seed")
         server.cli("createsuperuser", "--username", "staff", "--password-stdin", stdin=PASSWORD)
         yield server
