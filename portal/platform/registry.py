@@ -22,6 +22,7 @@ from portal.settings import Settings
 
 if TYPE_CHECKING:
     from portal.platform.admin.options import AdminTable
+    from portal.platform.commands import Command
 
 __all__ = ["AppSpec", "Mounted", "Mounts", "Seeder"]
 
@@ -45,6 +46,8 @@ class AppSpec:
     index_route: str = "index"
     #: The tables this app shows in the admin, declared in its ``admin.py``.
     admin: tuple[AdminTable, ...] = ()
+    #: This app's own ``python -m portal`` commands.
+    commands: tuple[Command, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
