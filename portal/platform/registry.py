@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from aiohttp import web
 from yarl import URL
 
@@ -41,6 +42,11 @@ class AppSpec:
     policy: Policy
     #: Folder of this app's Alembic revisions (one branch labelled ``name``).
     migrations: Path | None = None
+    #: The app's own tables (its ``tables.metadata``), what its migrations create.
+    metadata: sa.MetaData | None = None
+    #: The apps this one needs installed too, by name (the API reads polls' and
+    #: todos' queries).
+    requires: tuple[str, ...] = ()
     seed: Seeder | None = None
     #: The route the home page links to.
     index_route: str = "index"

@@ -19,4 +19,5 @@ spec = AppSpec(
     description="JSON for programs: todos and polls, with an OpenAPI document.",
     factory=create_app,
     policy=JSON_API,
+    requires=("polls", "todos"),
 )

@@ -11,6 +11,7 @@ from pathlib import Path
 from portal.apps.todos.admin import ADMIN
 from portal.apps.todos.app import create_app
 from portal.apps.todos.seed import seed
+from portal.apps.todos.tables import metadata
 from portal.platform.policy import HTML_SITE
 from portal.platform.registry import AppSpec
 
@@ -23,6 +24,7 @@ spec = AppSpec(
     factory=create_app,
     policy=HTML_SITE,
     migrations=Path(__file__).resolve().parent / "migrations",
+    metadata=metadata,
     seed=seed,
     admin=ADMIN,
 )
