@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from portal.platform.errors import PortalError
+from portal.platform.registry import AppSpec
 from portal.settings import Settings, load_settings
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "CommandError",
     "command_settings",
     "database_url",
+    "installed_apps",
     "merge",
     "platform_commands",
     "read_new_password",
@@ -45,6 +47,13 @@ class Command:
 def command_settings(args: argparse.Namespace, *, serving: bool = False) -> Settings:
     """The settings, as the server reads them, with ``--config`` if given."""
     return load_settings(debug_default=False, config_file=args.config, require_secret=serving)
+
+
+def installed_apps(settings: Settings) -> tuple[AppSpec, ...]:
+    """The specs of the apps *settings* install, in their order."""
+    from portal.main import INSTALLED_APPS
+
+    return tuple(INSTALLED_APPS)
 
 
 def database_url(settings: Settings) -> str:

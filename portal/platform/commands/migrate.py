@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from portal.platform.commands.base import Command, command_settings, database_url
+from portal.platform.commands.base import (
+    Command,
+    command_settings,
+    database_url,
+    installed_apps,
+)
 
 __all__ = ["command"]
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from portal.main import INSTALLED_APPS
     from portal.platform.migrations import upgrade
 
-    upgrade(database_url(command_settings(args)), INSTALLED_APPS)
+    settings = command_settings(args)
+    upgrade(database_url(settings), installed_apps(settings))
     print("The database schema is up to date.")
     return 0
 

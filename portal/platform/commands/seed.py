@@ -5,18 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from portal.platform.commands.base import Command, command_settings, database_url
+from portal.platform.commands.base import (
+    Command,
+    command_settings,
+    database_url,
+    installed_apps,
+)
 
 __all__ = ["command"]
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from portal.main import INSTALLED_APPS
     from portal.platform.db import connect
 
+    settings = command_settings(args)
+
     async def seed_all() -> None:
-        async with connect(database_url(command_settings(args))) as conn:
-            for spec in INSTALLED_APPS:
+        async with connect(database_url(settings)) as conn:
+            for spec in installed_apps(settings):
                 if spec.seed is not None:
                     async with conn.begin():
                         await spec.seed(conn)
