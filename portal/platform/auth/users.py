@@ -20,9 +20,12 @@ __all__ = [
     "get_user",
     "get_user_by_username",
     "password_hash_of",
+    "set_password",
     "touch_last_login",
     "user_columns",
     "user_from_row",
+    "validate_credentials",
+    "validate_password",
 ]
 
 
@@ -94,6 +97,11 @@ def validate_credentials(username: str, password: str) -> None:
     """Raise :class:`InvalidUser` for a username or password we would not store."""
     if not username or len(username) > 150 or username.strip() != username:
         raise InvalidUser("username must be 1-150 characters with no surrounding spaces")
+    validate_password(password)
+
+
+def validate_password(password: str) -> None:
+    """Raise :class:`InvalidUser` for a password we would not store."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidUser(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
@@ -111,6 +119,27 @@ async def create_user(conn: Any, username: str, password: str, *, is_staff: bool
         row = await (await conn.execute(query)).first()
     except psycopg2.errors.UniqueViolation as exc:
         raise Conflict(f"a user named {username!r} already exists") from exc
+    return user_from_row(row)
+
+
+async def set_password(conn: Any, username: str, password: str) -> User:
+    """Give *username* a new password; :class:`NotFound` when there is no such user.
+
+    Every session of the user ends with it: the ``users_end_sessions``
+    trigger (platform_0004) raises the session version whenever the hash
+    changes. API tokens are left alone.
+    """
+    validate_password(password)
+    password_hash = await hash_password(password)
+    query = (
+        users.update()
+        .where(users.c.username == username)
+        .values(password_hash=password_hash)
+        .returning(*user_columns)
+    )
+    row = await (await conn.execute(query)).first()
+    if row is None:
+        raise NotFound(f"no user named {username!r}")
     return user_from_row(row)
 
 

@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 
-from portal.platform.commands.base import (
-    Command,
-    CommandError,
-    command_settings,
-    database_url,
-    read_new_password,
-)
+from portal.platform.commands.base import Command
+from portal.platform.commands.createuser import create_account
 
 __all__ = ["command"]
 
 
 def _create(args: argparse.Namespace) -> int:
-    from portal.platform.auth.users import InvalidUser, create_user, validate_credentials
-    from portal.platform.db import connect
-    from portal.platform.errors import Conflict
-
-    password = read_new_password(args)
-    try:
-        validate_credentials(args.username, password)
-    except InvalidUser as exc:
-        raise CommandError(str(exc)) from exc
-
-    async def create() -> None:
-        async with connect(database_url(command_settings(args))) as conn:
-            await create_user(conn, args.username, password, is_staff=True)
-
-    try:
-        asyncio.run(create())
-    except Conflict as exc:
-        raise CommandError(str(exc)) from exc
+    create_account(args, args.username, is_staff=True)
     print(f"Staff user {args.username!r} created.")
     return 0
 
