@@ -25,11 +25,19 @@ _DESCRIPTION = (
 )
 
 
-def installed_commands() -> dict[str, Command]:
-    """The platform's commands and every installed app's, by name."""
-    from portal.main import INSTALLED_APPS
+def installed_commands(argv: Sequence[str] | None = None) -> dict[str, Command]:
+    """The platform's commands and those of every app the settings install, by name.
 
-    return merge(platform_commands(), *(spec.commands for spec in INSTALLED_APPS))
+    The settings come from ``--config`` if *argv* has it, as the command will read them.
+    """
+    from portal.platform.installed import load_apps
+    from portal.settings import load_settings
+
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--config")
+    config = options.parse_known_args(argv)[0].config
+    settings = load_settings(config_file=config, require_secret=False)
+    return merge(platform_commands(), *(spec.commands for spec in load_apps(settings)))
 
 
 def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
@@ -50,7 +58,7 @@ def build_parser(commands: Mapping[str, Command]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; a mistake prints one line and exits 1, never a traceback."""
     try:
-        parser = build_parser(installed_commands())
+        parser = build_parser(installed_commands(argv))
     except PortalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,8 +1,9 @@
 """The application factories.
 
-``create_app()`` is what ``python -m portal run`` and gunicorn load (debug off
-unless ``PORTAL_DEBUG`` says otherwise); ``get_app()`` is what ``adev
-runserver portal`` picks first (debug on unless ``PORTAL_DEBUG`` says otherwise).
+``create_app()`` is what gunicorn loads (debug off unless ``PORTAL_DEBUG`` says
+otherwise; ``python -m portal run`` builds the same site); ``get_app()`` is
+what ``adev runserver portal`` picks first (debug on unless ``PORTAL_DEBUG``
+says otherwise). Both mount the apps the ``installed_apps`` setting names.
 """
 
 from __future__ import annotations
@@ -12,14 +13,11 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from portal.apps import api, polls, todos
-from portal.platform import admin
-from portal.platform.logs import setup_app_logging
 from portal.platform.registry import AppSpec
-from portal.platform.root import build_root
+from portal.platform.root import build_site
 from portal.settings import Settings, load_settings
 
-__all__ = ["INSTALLED_APPS", "create_app", "get_app"]
+__all__ = ["create_app", "get_app"]
 
 if "aiohttp_devtools.runserver" in sys.modules:
     # ``adev runserver portal`` is importing this module to find get_app():
@@ -28,22 +26,21 @@ if "aiohttp_devtools.runserver" in sys.modules:
 
     adopt_adev()
 
-#: Every app portal mounts, in the order the home page lists them.
-INSTALLED_APPS: Sequence[AppSpec] = (polls.spec, todos.spec, api.spec, admin.spec)
-
 
 def create_app(
-    settings: Settings | None = None, *, apps: Sequence[AppSpec] = INSTALLED_APPS
+    settings: Settings | None = None, *, apps: Sequence[AppSpec] | None = None
 ) -> web.Application:
     """The whole site: the root with every installed app mounted on it.
+
+    The apps are those the ``installed_apps`` setting names, unless *apps*
+    gives the specs themselves (tests mount apps of their own).
 
     Logging is set up here, not only by ``python -m portal run``: gunicorn and
     adev call this factory and nothing else of portal's.
     """
     if settings is None:
         settings = load_settings(debug_default=False)
-    setup_app_logging(settings)
-    return build_root(settings, apps)
+    return build_site(settings, apps)
 
 
 def get_app() -> web.Application:

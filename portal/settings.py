@@ -21,20 +21,11 @@ import yaml
 from portal.platform.errors import PortalError
 
 __all__ = [
-    "DEFAULT_PREFIXES",
     "Settings",
     "SettingsError",
     "load_settings",
     "weak_secret",
 ]
-
-#: Where each mountable app lives unless the ``apps:`` setting moves it.
-DEFAULT_PREFIXES: Mapping[str, str] = {
-    "polls": "/polls/",
-    "todos": "/todos/",
-    "api": "/api/",
-    "admin": "/admin/",
-}
 
 _MIN_SECRET_LENGTH = 32
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -52,7 +43,12 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path(".data")
     secret_key: str | None = None
-    apps: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PREFIXES))
+    #: The apps to mount, in home-page order: dotted module paths exposing
+    #: ``spec``, or names of entry points in the group ``portal.apps``. None:
+    #: the project's list (``INSTALLED_APPS`` in ``portal/apps/__init__.py``).
+    installed_apps: tuple[str, ...] | None = None
+    #: Installed apps moved from their own default prefix: name -> ``/prefix/``.
+    apps: Mapping[str, str] = field(default_factory=dict)
     host: str = "127.0.0.1"
     port: int = 8000
     session_cookie_name: str = "portal_session"
@@ -105,14 +101,12 @@ class Settings:
     login_failures_per_account: int = 100
 
     def prefix(self, app_name: str) -> str:
-        """The mount prefix of *app_name*, with a leading and trailing slash.
+        """The mount prefix of *app_name*: the ``apps`` setting's, else ``/{app_name}/``.
 
-        An app that ``apps`` does not name stays at its default prefix, as in
-        the YAML file (``apps`` may be given partially, e.g. by ``replace``).
+        An app whose spec asks for another default prefix is placed by
+        ``portal.platform.installed.mount_prefix``, which knows the spec.
         """
-        if app_name in self.apps:
-            return self.apps[app_name]
-        return DEFAULT_PREFIXES[app_name]
+        return self.apps.get(app_name, f"/{app_name}/")
 
     @property
     def embedded_database(self) -> bool:
@@ -123,7 +117,7 @@ class Settings:
         """A validated copy with *changes* applied (tests and the CLI use this).
 
         ``apps`` is read as in the YAML file: the apps it names move, the
-        others stay at their default prefixes.
+        others stay at their own default prefixes.
         """
         if "apps" in changes:
             changes = {**changes, "apps": _coerce_apps(changes["apps"])}
@@ -139,6 +133,7 @@ _ENV = {
     "database_url": "PORTAL_DATABASE_URL",
     "data_dir": "PORTAL_DATA_DIR",
     "secret_key": "PORTAL_SECRET_KEY",
+    "installed_apps": "PORTAL_INSTALLED_APPS",
     "host": "PORTAL_HOST",
     "port": "PORTAL_PORT",
     "session_cookie_secure": "PORTAL_SESSION_COOKIE_SECURE",
@@ -230,10 +225,13 @@ def _from_env(name: str, var: str, text: str) -> Any:
             return float(text)
         except ValueError:
             raise SettingsError(f"{var} must be a number, not {text!r}") from None
-    if kind == "tuple[str, ...]":
+    if kind in _LISTS:
         return [part.strip() for part in text.split(",") if part.strip()]
     return text
 
+
+#: Settings that are lists of strings (comma-separated in the environment).
+_LISTS = ("tuple[str, ...]", "tuple[str, ...] | None")
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "bool": (bool,),
@@ -249,7 +247,9 @@ def _coerce(name: str, value: Any) -> Any:
     kind = _FIELDS[name].type
     if name == "apps":
         return _coerce_apps(value)
-    if kind == "tuple[str, ...]":
+    if kind in _LISTS:
+        if kind.endswith("None") and value is None:
+            return None
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"setting {name!r} must be a list of strings, not {value!r}")
         return tuple(value)
@@ -268,13 +268,14 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def _coerce_apps(value: Any) -> dict[str, str]:
+    """The ``apps`` mapping, prefixes normalised; whether each app is installed is
+    checked with the installed apps (``portal.platform.installed``)."""
     if not isinstance(value, Mapping):
         raise SettingsError("setting 'apps' must map app names to URL prefixes")
-    apps = dict(DEFAULT_PREFIXES)
+    apps = {}
     for name, prefix in value.items():
-        if name not in DEFAULT_PREFIXES:
-            known = ", ".join(sorted(DEFAULT_PREFIXES))
-            raise SettingsError(f"setting 'apps': unknown app {name!r} (known apps: {known})")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise SettingsError(f"setting 'apps': {name!r} is not an app name")
         if not isinstance(prefix, str) or not prefix.startswith("/") or prefix == "/":
             raise SettingsError(
                 f"setting 'apps.{name}' must be a URL prefix such as '/{name}/', not {prefix!r}"

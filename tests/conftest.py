@@ -22,15 +22,20 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 from yarl import URL
 
-from portal.main import INSTALLED_APPS, create_app
+from portal.main import create_app
 from portal.platform import embedded
 from portal.platform.auth import passwords
 from portal.platform.auth.passwords import FAST_HASHING_ENV
 from portal.platform.auth.users import User, create_user
 from portal.platform.db import connect
+from portal.platform.installed import load_apps
 from portal.platform.migrations import upgrade
 from portal.platform.registry import AppSpec
 from portal.settings import Settings
+
+#: The apps the default settings install (the project's list), for the tests that
+#: mount them alongside apps of their own or migrate their tables.
+INSTALLED_APPS = load_apps(Settings())
 
 # Cheap argon2 parameters for every user the suite creates and logs in (minutes
 # of hashing otherwise), as Django's tests swap in a fast hasher; the servers
@@ -113,10 +118,13 @@ def settings(clean_db: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def make_client(aiohttp_client: AiohttpClient, settings: Settings) -> MakeClient:
-    """Build the whole site through ``create_app`` and serve it to a test client."""
+    """Build the whole site through ``create_app`` and serve it to a test client.
+
+    With ``apps=None`` the apps are those *settings* install.
+    """
 
     async def make(
-        settings: Settings = settings, apps: Sequence[AppSpec] = INSTALLED_APPS, **kw: Any
+        settings: Settings = settings, apps: Sequence[AppSpec] | None = INSTALLED_APPS, **kw: Any
     ) -> Client:
         return await aiohttp_client(create_app(settings, apps=apps), **kw)
 

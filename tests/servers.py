@@ -113,13 +113,14 @@ def migrated_database(server_url: str, name: str) -> str:
     """A database *name* beside *server_url*'s, created and migrated if needed; its URL."""
     from yarl import URL
 
-    from portal.main import INSTALLED_APPS
     from portal.platform import embedded
+    from portal.platform.installed import load_apps
     from portal.platform.migrations import upgrade
+    from portal.settings import Settings
 
     embedded.ensure_database(server_url, name)
     # with_path() clears the query, which holds the server's socket folder.
     source = URL(server_url)
     url = str(source.with_path(f"/{name}").with_query(source.query))
-    upgrade(url, INSTALLED_APPS)
+    upgrade(url, load_apps(Settings()))
     return url

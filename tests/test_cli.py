@@ -13,8 +13,8 @@ import pytest
 
 from portal import cli
 from portal.apps.polls.seed import SAMPLE_QUESTIONS
-from portal.main import INSTALLED_APPS
 from portal.platform.revisions import expected_heads
+from tests.conftest import INSTALLED_APPS
 
 REPO = Path(__file__).resolve().parent.parent
 SAFE_SECRET = "a-production-secret-that-is-long-enough-for-check"

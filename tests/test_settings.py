@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from portal.settings import (
-    DEFAULT_PREFIXES,
     Settings,
     SettingsError,
     load_settings,
@@ -33,11 +32,8 @@ def test_defaults_serve_development_without_a_database_url() -> None:
     assert settings.embedded_database is True
     assert settings.data_dir == Path(".data")
     assert settings.secret_key is None
-    assert (
-        dict(settings.apps)
-        == dict(DEFAULT_PREFIXES)
-        == {"polls": "/polls/", "todos": "/todos/", "api": "/api/", "admin": "/admin/"}
-    )
+    assert settings.installed_apps is None  # the project's list
+    assert dict(settings.apps) == {}  # every app at its own default prefix
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.session_cookie_secure is False
 
@@ -185,13 +181,6 @@ def test_app_prefix_is_normalised(tmp_path: Path, written: str, expected: str) -
     settings = load_settings(config_file=path, environ={}, require_secret=False)
 
     assert settings.prefix("polls") == expected
-
-
-def test_unknown_app_in_prefixes_is_refused_by_name(tmp_path: Path) -> None:
-    path = write_config(tmp_path, "apps:\n  blog: /blog/\n")
-
-    with pytest.raises(SettingsError, match="unknown app 'blog'"):
-        load_settings(config_file=path, environ={}, require_secret=False)
 
 
 @pytest.mark.parametrize("prefix", ["surveys/", "/", "''", "42"])

@@ -115,15 +115,15 @@ def _is_dev_secret(settings: Settings) -> bool:
 
 
 def _database_problem(settings: Settings) -> str | None:
-    from portal.main import INSTALLED_APPS
     from portal.platform import embedded
     from portal.platform.db import connect, current_revisions
+    from portal.platform.installed import load_apps
     from portal.platform.revisions import expected_heads, schema_problem
 
     async def check(url: str) -> str | None:
         async with connect(url) as conn:
             current = await current_revisions(conn)
-        return schema_problem(current, expected_heads(INSTALLED_APPS))
+        return schema_problem(current, expected_heads(load_apps(settings)))
 
     try:
         url = settings.database_url or embedded.start(settings.data_dir)

@@ -54,6 +54,13 @@ class AppSpec:
     admin: tuple[AdminTable, ...] = ()
     #: This app's own ``python -m portal`` commands.
     commands: tuple[Command, ...] = ()
+    #: Where the app is mounted unless the ``apps`` setting moves it; default ``/{name}/``.
+    prefix: str | None = None
+
+    @property
+    def default_prefix(self) -> str:
+        """The prefix this app asks for: its own, else ``/{name}/``."""
+        return self.prefix or f"/{self.name}/"
 
 
 @dataclass(frozen=True, slots=True)

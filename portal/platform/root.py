@@ -17,6 +17,7 @@ from portal.platform.db import embedded_postgres_ctx, engine_ctx
 from portal.platform.errorpages import error_middleware
 from portal.platform.events import EventBus, events_ctx
 from portal.platform.hosts import host_middleware
+from portal.platform.installed import check_apps, load_apps, mount_prefix
 from portal.platform.keys import (
     database_url_key,
     events_key,
@@ -27,7 +28,7 @@ from portal.platform.keys import (
 )
 from portal.platform.lifecycle import freeze_startup_objects
 from portal.platform.live import close_sockets, new_socket_registry
-from portal.platform.logs import request_log_middleware
+from portal.platform.logs import request_log_middleware, setup_app_logging
 from portal.platform.policy import HTML_SITE
 from portal.platform.proxy import forwarded_middleware
 from portal.platform.registry import AppSpec, Mounts
@@ -98,8 +99,10 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     # In production static files do not change while the server runs, so
     # their versioned URLs (a hash of the file) are computed once.
     mounts = Mounts(root, cache_static=not settings.debug)
+    specs = tuple(specs)
+    check_apps(specs, settings)
     for spec in specs:
-        mounts.mount(spec, settings.prefix(spec.name), settings)
+        mounts.mount(spec, mount_prefix(spec, settings), settings)
     root[mounts_key] = mounts
     # After every sub-app's start-up hook (registered by add_subapp above).
     freeze_startup_objects(root)
@@ -110,3 +113,13 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
 
         setup_toolbar(root)
     return root
+
+
+def build_site(settings: Settings, apps: Iterable[AppSpec] | None = None) -> web.Application:
+    """The whole site for *settings*: logging set up, the root with the installed apps.
+
+    What every server runs (``portal.main``'s factories, ``python -m portal run``);
+    *apps* replaces the installed ones (tests mount apps of their own).
+    """
+    setup_app_logging(settings)
+    return build_root(settings, load_apps(settings) if apps is None else apps)

@@ -9,7 +9,20 @@ from aiohttp import web
 from portal.platform import views
 from portal.platform.auth import views as auth_views
 
-__all__ = ["SHARED_STATIC", "setup_routes"]
+__all__ = ["RESERVED_PATHS", "SHARED_STATIC", "setup_routes"]
+
+#: The root's own paths, which no app's prefix may cover: those added below,
+#: the Prometheus endpoint and the debug toolbar's pages.
+RESERVED_PATHS = (
+    "/login",
+    "/logout",
+    "/healthz",
+    "/readyz",
+    "/favicon.ico",
+    "/static/",
+    "/metrics",
+    "/_debugtoolbar/",
+)
 
 SHARED_STATIC = Path(__file__).resolve().parent.parent / "static"
 _FAVICON = SHARED_STATIC / "favicon.ico"

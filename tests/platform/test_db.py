@@ -14,7 +14,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from psycopg2 import sql
 
-from portal.main import INSTALLED_APPS, create_app
+from portal.main import create_app
 from portal.platform import embedded
 from portal.platform.db import connect
 from portal.platform.errors import ConfigurationError
@@ -23,7 +23,7 @@ from portal.platform.policy import HTML_SITE
 from portal.platform.registry import AppSpec
 from portal.platform.revisions import expected_heads
 from portal.settings import Settings
-from tests.conftest import TEST_SECRET, MakeClient
+from tests.conftest import INSTALLED_APPS, TEST_SECRET, MakeClient
 
 
 def query(url: str, statement: str) -> list[tuple[object, ...]]:

@@ -26,7 +26,6 @@ from aiohttp import ClientResponse, web
 from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
-from portal.main import INSTALLED_APPS
 from portal.platform import statements
 from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.dberrors import cancel_and_wait, describe
@@ -35,7 +34,7 @@ from portal.platform.keys import db_key, events_key
 from portal.platform.policy import HTML_SITE
 from portal.platform.registry import AppSpec
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient, log_in
+from tests.conftest import INSTALLED_APPS, Client, MakeClient, log_in
 
 LAYOUT = '<nav class="site-nav"'
 #: Words that would mean a traceback or SQL reached the client.

@@ -8,11 +8,10 @@ import logging
 import pytest
 from aiohttp import web
 
-from portal.main import INSTALLED_APPS
 from portal.platform.policy import HTML_SITE, JSON_API
 from portal.platform.registry import AppSpec
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient
+from tests.conftest import INSTALLED_APPS, Client, MakeClient
 
 LAYOUT = '<nav class="site-nav"'
 SECRET_DETAIL = "the launch codes are 0000"

@@ -30,7 +30,6 @@ from portal.apps.polls.queries import create_question, get_choices
 from portal.apps.polls.tables import choice, question
 from portal.apps.todos.queries import count_todos, create_todo, get_todo
 from portal.apps.todos.tables import todo
-from portal.main import INSTALLED_APPS
 from portal.platform.admin.builtin import PLATFORM_TABLES
 from portal.platform.admin.forms import unbound
 from portal.platform.admin.options import AdminTable
@@ -38,7 +37,7 @@ from portal.platform.admin.resolve import parse_ids
 from portal.platform.admin.tables import admin_log
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from tests.conftest import PASSWORD, Client, csrf_token, log_in
+from tests.conftest import INSTALLED_APPS, PASSWORD, Client, csrf_token, log_in
 from tests.platform.test_route_inventory import Route, Rows, inventory, url_of
 
 PROPERTY = settings(

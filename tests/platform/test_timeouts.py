@@ -19,13 +19,12 @@ from aiohttp import ClientResponse, web
 from portal.apps.polls import queries as polls
 from portal.apps.todos import queries as todos
 from portal.apps.todos.tables import todo
-from portal.main import INSTALLED_APPS
 from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.keys import db_key
 from portal.platform.policy import HTML_SITE, JSON_API
 from portal.platform.registry import AppSpec
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient
+from tests.conftest import INSTALLED_APPS, Client, MakeClient
 
 LAYOUT = '<nav class="site-nav"'
 LIMIT = 0.3

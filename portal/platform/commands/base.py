@@ -51,9 +51,9 @@ def command_settings(args: argparse.Namespace, *, serving: bool = False) -> Sett
 
 def installed_apps(settings: Settings) -> tuple[AppSpec, ...]:
     """The specs of the apps *settings* install, in their order."""
-    from portal.main import INSTALLED_APPS
+    from portal.platform.installed import load_apps
 
-    return tuple(INSTALLED_APPS)
+    return load_apps(settings)
 
 
 def database_url(settings: Settings) -> str:

@@ -16,8 +16,8 @@ log = logging.getLogger("portal")
 def _run(args: argparse.Namespace) -> int:
     import uvloop
 
-    from portal.main import create_app
     from portal.platform import embedded
+    from portal.platform.root import build_site
     from portal.platform.serving import serve
 
     settings = command_settings(args, serving=True)
@@ -30,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     owned = settings.embedded_database and embedded.ensure_running(settings.data_dir).started
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(serve(create_app(settings), settings))
+            runner.run(serve(build_site(settings), settings))
     finally:
         if owned:
             log.info("stopping the embedded PostgreSQL this process started")
