@@ -11,12 +11,20 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from portal.platform.registry import AppSpec
 
-__all__ = ["PLATFORM_VERSIONS", "expected_heads", "revision_folders", "schema_problem"]
+__all__ = [
+    "PLATFORM_VERSIONS",
+    "Revision",
+    "expected_heads",
+    "read_revisions",
+    "revision_folders",
+    "schema_problem",
+]
 
 #: The platform's own revisions; each app's live in its ``migrations/`` folder.
 PLATFORM_VERSIONS = Path(__file__).parent / "migrations" / "versions"
@@ -27,13 +35,48 @@ def revision_folders(specs: Iterable[AppSpec]) -> list[Path]:
     return [PLATFORM_VERSIONS, *(spec.migrations for spec in specs if spec.migrations)]
 
 
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One revision file: its id, the revisions it follows, and where it is."""
+
+    id: str
+    down: tuple[str, ...]
+    path: Path
+
+    @property
+    def name(self) -> str:
+        """The file's name without ``.py`` (``polls_0001_initial``), as lists show it."""
+        return self.path.stem
+
+
+def read_revisions(folder: Path) -> list[Revision]:
+    """The revisions in *folder*, each after the ones it follows (oldest first)."""
+    found: dict[str, Revision] = {}
+    for path in sorted(folder.glob("*.py")):
+        revision, down = _header(path)
+        found[revision] = Revision(revision, down, path)
+    ordered: list[Revision] = []
+    placed: set[str] = set()
+    while len(ordered) < len(found):
+        # A parent outside the folder (another branch's) counts as in place.
+        ready = [
+            rev
+            for rev in found.values()
+            if rev.id not in placed and all(d in placed or d not in found for d in rev.down)
+        ]
+        if not ready:
+            raise ValueError(f"{folder}: the revisions' down_revision lines form a cycle")
+        for rev in sorted(ready, key=lambda rev: rev.id):
+            ordered.append(rev)
+            placed.add(rev.id)
+    return ordered
+
+
 def expected_heads(specs: Iterable[AppSpec]) -> set[str]:
     """The newest revision of every branch, as the code on disk knows them."""
-    parents: dict[str, tuple[str, ...]] = {}
-    for folder in revision_folders(specs):
-        for path in sorted(folder.glob("*.py")):
-            revision, down = _header(path)
-            parents[revision] = down
+    parents = {
+        rev.id: rev.down for folder in revision_folders(specs) for rev in read_revisions(folder)
+    }
     superseded = {parent for downs in parents.values() for parent in downs}
     return set(parents) - superseded
 
