@@ -59,7 +59,7 @@ def _arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser)
 
 command = Command(
     "changepassword",
-    "set a user's password (asked twice, or --password-stdin); ends their sessions",
+    "set a user's password; every session of theirs ends",
     _changepassword,
     _arguments,
 )
