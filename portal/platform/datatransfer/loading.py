@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import psycopg2
 import sqlalchemy as sa
@@ -132,35 +132,70 @@ async def load(conn: Any, data: DataTables, records: Sequence[Record]) -> LoadRe
     inserted = updated = 0
     loaded: list[str] = []
     async with conn.begin():
-        for record in records:
-            table = data.tables[record.label]
-            if not loaded or loaded[-1] != record.label:
-                loaded.append(record.label)
-            try:
-                result = await conn.execute(_upsert(table, record.values))
-                row = await result.first()
-            except psycopg2.Error as exc:
-                raise TransferError(f"{record.describe(table)}: {_reason(exc)}") from exc
-            if row is None:
-                continue  # only a key, already there: nothing to change
-            if row[0]:
-                inserted += 1
-            else:
-                updated += 1
+        for batch in _batches(records, data):
+            if not loaded or loaded[-1] != batch[0].label:
+                loaded.append(batch[0].label)
+            flags = await _load_batch(conn, data.tables[batch[0].label], batch)
+            inserted += sum(flags)
+            updated += len(flags) - sum(flags)
         for label in loaded:
             await _reset_sequence(conn, data.tables[label])
     return LoadResult(inserted=inserted, updated=updated, tables=tuple(loaded))
 
 
-def _upsert(table: sa.Table, values: Mapping[str, Any]) -> Any:
-    statement = postgresql.insert(table).values(dict(values))
+#: Bind parameters per statement, well under PostgreSQL's 65,535.
+_PARAMETERS_PER_BATCH: Final = 20_000
+
+
+def _batches(records: Sequence[Record], data: DataTables) -> Iterator[list[Record]]:
+    """Runs of records of one table with the same columns, each one multi-row INSERT."""
+    batch: list[Record] = []
+    for record in records:
+        if batch and (
+            record.label != batch[0].label
+            or record.values.keys() != batch[0].values.keys()
+            or (len(batch) + 1) * len(record.values) > _PARAMETERS_PER_BATCH
+        ):
+            yield batch
+            batch = []
+        batch.append(record)
+    if batch:
+        yield batch
+
+
+async def _load_batch(conn: Any, table: sa.Table, batch: Sequence[Record]) -> list[bool]:
+    """Upsert *batch*; for each row written, whether it is new. An error names its record."""
+    # One statement per batch (one row each would take a millisecond a row); a
+    # savepoint lets a refused batch be replayed a row at a time to name the
+    # record at fault, which the database's own message does not.
+    savepoint = await conn.begin_nested()
+    try:
+        result = await conn.execute(_upsert(table, [record.values for record in batch]))
+        flags = [bool(row[0]) async for row in result]
+    except psycopg2.Error:
+        await savepoint.rollback()
+    else:
+        await savepoint.commit()
+        return flags
+    for record in batch:
+        try:
+            await conn.execute(_upsert(table, [record.values]))
+        except psycopg2.Error as exc:
+            raise TransferError(f"{record.describe(table)}: {_reason(exc)}") from exc
+    # Unreachable unless the rows clash only when written together.
+    raise TransferError(f"{batch[0].describe(table)} and the next: refused together")
+
+
+def _upsert(table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> Any:
+    statement = postgresql.insert(table).values([dict(values) for values in rows])
     keys = [column.name for column in table.primary_key]
-    rest = {name: statement.excluded[name] for name in values if name not in keys}
+    rest = {name: statement.excluded[name] for name in rows[0] if name not in keys}
     if not keys:
         upsert = statement
     elif rest:
         upsert = statement.on_conflict_do_update(index_elements=keys, set_=rest)
     else:
+        # Only a key, already there: nothing to change, and no row returned.
         upsert = statement.on_conflict_do_nothing(index_elements=keys)
     # xmax is 0 on a row version this statement inserted, and its own
     # transaction id on one it updated: PostgreSQL's one-statement way to tell.
