@@ -11,6 +11,7 @@ user who is not staff (403).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ from portal.platform.auth.users import User
 from portal.platform.keys import mounts_key, policy_key
 from portal.platform.policy import Policy
 from portal.settings import Settings
-from tests.conftest import Client, csrf_token, log_in
+from tests.conftest import INSTALLED_APPS, Client, csrf_token, log_in
 
 
 def _read(name: str) -> set[tuple[str, str]]:
@@ -106,6 +107,29 @@ STAFF: frozenset[tuple[str, str]] = frozenset(
         *_read("admin:history"),
     }
 )
+
+
+def _declared_by_apps() -> dict[str, frozenset[tuple[str, str]]]:
+    """What the other installed apps' tests declare (``ROUTES`` in tests/apps/<name>/).
+
+    ``startapp`` writes that declaration for a new app; the apps above are
+    classified here, where the inventory began.
+    """
+    found: dict[str, set[tuple[str, str]]] = {"public": set(), "logged_in": set(), "staff": set()}
+    for spec in INSTALLED_APPS:
+        try:
+            module = importlib.import_module(f"tests.apps.{spec.name}")
+        except ModuleNotFoundError:
+            continue
+        for key, access in getattr(module, "ROUTES", {}).items():
+            found[access].add(key)
+    return {access: frozenset(keys) for access, keys in found.items()}
+
+
+_DECLARED = _declared_by_apps()
+PUBLIC |= _DECLARED["public"]
+LOGGED_IN |= _DECLARED["logged_in"]
+STAFF |= _DECLARED["staff"]
 
 
 @dataclass(frozen=True, slots=True)
