@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,7 @@ from yarl import URL
 from portal import cli
 from portal.platform import embedded
 from tests.conftest import INSTALLED_APPS, truncate_all
-from tests.servers import migrated_database
+from tests.servers import ROOT, migrated_database
 
 PLATFORM_TABLES = {
     "platform.users",
@@ -359,3 +362,34 @@ def test_a_database_not_migrated_is_named_and_leaves_no_file(
 
     assert capsys.readouterr().err == "error: table todos.todo does not exist: run migrate\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_standard_output_is_utf8_whatever_the_locale(cli_db: str) -> None:
+    sql(cli_db, "INSERT INTO todo (name) VALUES ('thé ☕')")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "LC_", "LANG"))}
+    # An ASCII-only standard output, as under a bare C locale in a container.
+    env |= {"PORTAL_DATABASE_URL": cli_db, "PYTHONIOENCODING": "ascii", "LC_ALL": "C"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "portal", "dumpdata", "todos"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "thé ☕".encode() in result.stdout
+
+
+def test_only_installed_apps_tables_are_dumped(
+    cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(cli_db)
+    monkeypatch.setenv("PORTAL_INSTALLED_APPS", "portal.apps.polls")
+
+    labels = {record["table"] for record in records(dumpdata(tmp_path))}
+
+    assert labels == PLATFORM_TABLES | {"polls.question", "polls.choice"}
+    assert cli.main(["dumpdata", "todos"]) == 1
