@@ -87,14 +87,16 @@ spec = AppSpec(
 """
 
 
-def notes_spec(folder: Path, *columns: sa.Column, tag: bool = True) -> AppSpec:
+def notes_spec(
+    folder: Path, *columns: sa.Column, tag: bool = True, text: sa.Column | None = None
+) -> AppSpec:
     """A "notes" app whose revisions are in *folder*: a note table (with *columns*), a tag table."""
     metadata = sa.MetaData()
     sa.Table(
         "note",
         metadata,
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("text", sa.Text, nullable=False),
+        text if text is not None else sa.Column("text", sa.Text, nullable=False),
         *columns,
     )
     if tag:
@@ -205,6 +207,14 @@ def test_a_written_revision_is_in_the_house_format(settings: Settings, folder: P
     assert subprocess.run([*ruff, "format", "--check", str(path)], check=False).returncode == 0
     assert subprocess.run([*ruff, "check", str(path)], check=False).returncode == 0
     assert "please adjust" not in path.read_text()
+
+
+def test_a_changed_column_is_named_with_what_changed(settings: Settings, folder: Path) -> None:
+    spec = notes_spec(folder, text=sa.Column("text", sa.String(200), nullable=True))
+
+    assert changes(settings, [spec]) == [
+        Change("alter column note.text (type, nullable)", "alter text")
+    ]
 
 
 def test_a_table_gone_from_the_tables_is_dropped_by_the_next_revision(
