@@ -37,7 +37,8 @@ run: install ## start the dev site on http://127.0.0.1:$(PORT)/ (embedded Postgr
 # PostgreSQL (on 2 cores, 3 workers take 7m50s where 2 take 9m30s).
 TEST_WORKERS ?= $(shell n=$$(nproc); echo $$(( n + 1 < 6 ? n + 1 : 6 )))
 
-test: install lint ## lint, type-check and run every test against a throwaway PostgreSQL
+test: install lint ## lint, type-check, check no migration is missing, run every test
+	$(BIN)/python -m portal makemigrations --check
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 lint: install ## ruff (lint and format check) and mypy --strict

@@ -14,6 +14,7 @@ question = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("question_text", sa.String(200), nullable=False),
     sa.Column("pub_date", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("question_pub_date_idx", "pub_date"),
 )
 
 choice = sa.Table(
@@ -28,4 +29,5 @@ choice = sa.Table(
     ),
     sa.Column("choice_text", sa.String(200), nullable=False),
     sa.Column("votes", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("choice_question_id_idx", "question_id"),
 )

@@ -29,4 +29,7 @@ admin_log = sa.Table(
     sa.Column("action", sa.Text, nullable=False),
     sa.Column("changes", postgresql.JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("summary", sa.Text, nullable=False),
+    sa.Index("admin_log_row_idx", "app", "table_name", "row_id"),
+    sa.Index("admin_log_at_idx", "at"),
+    sa.Index("admin_log_user_id_idx", "user_id"),
 )

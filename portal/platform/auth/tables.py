@@ -36,6 +36,7 @@ api_tokens = sa.Table(
     ),
     sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("api_tokens_user_id_idx", "user_id"),
 )
 
 #: Failed logins per account (platform_0005) and client address (platform_0006),
@@ -47,4 +48,7 @@ login_failures = sa.Table(
     sa.Column("account", sa.Text, nullable=False),
     sa.Column("address", sa.Text, nullable=False, server_default=""),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("login_failures_account_at", "account", "at"),
+    sa.Index("login_failures_address_at", "address", "at"),
+    sa.Index("login_failures_at", "at"),
 )
