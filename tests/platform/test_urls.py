@@ -11,6 +11,7 @@ from yarl import URL
 
 from portal.apps import polls
 from portal.main import create_app
+from portal.platform.installed import InstalledAppsError
 from portal.platform.keys import mounts_key
 from portal.platform.registry import Mounts
 from portal.platform.urls import redirect, static_url, url_for
@@ -123,7 +124,7 @@ def test_mounts_list_the_mounted_apps_in_order(mounts: Mounts) -> None:
 
 
 def test_an_app_cannot_be_mounted_twice(settings: Settings) -> None:
-    with pytest.raises(ValueError, match="app 'polls' is already mounted"):
+    with pytest.raises(InstalledAppsError, match="two apps are named 'polls'"):
         create_app(settings, apps=[polls.spec, polls.spec])
 
 
