@@ -15,6 +15,7 @@ from portal import cli
 from portal.apps.polls.seed import SAMPLE_QUESTIONS
 from portal.platform.revisions import expected_heads
 from tests.conftest import INSTALLED_APPS
+from tests.databases import revisions
 
 REPO = Path(__file__).resolve().parent.parent
 SAFE_SECRET = "a-production-secret-that-is-long-enough-for-check"
@@ -159,16 +160,6 @@ def count(url: str, table: str) -> int:
         conn.close()
     assert row is not None
     return int(row[0])
-
-
-def revisions(url: str) -> set[str]:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT version_num FROM alembic_version")
-            return {str(row[0]) for row in cur.fetchall()}
-    finally:
-        conn.close()
 
 
 def test_migrate_on_an_up_to_date_database_changes_nothing(

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg2
 import pytest
 from aiohttp import web
 from alembic import command
 from alembic.script import ScriptDirectory
-from psycopg2 import sql
 
 from portal.main import create_app
 from portal.platform import embedded
@@ -24,42 +21,14 @@ from portal.platform.registry import AppSpec
 from portal.platform.revisions import expected_heads
 from portal.settings import Settings
 from tests.conftest import INSTALLED_APPS, TEST_SECRET, MakeClient
-
-
-def query(url: str, statement: str) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-            return list(cur.fetchall())
-    finally:
-        conn.close()
-
-
-def public_tables(url: str) -> set[str]:
-    rows = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-    return {str(row[0]) for row in rows}
-
-
-def revisions(url: str) -> set[str]:
-    return {str(row[0]) for row in query(url, "SELECT version_num FROM alembic_version")}
+from tests.databases import public_tables, query, revisions, scratch_database
 
 
 @pytest.fixture
 def fresh_database(database_url: str) -> Iterator[str]:
     """The URL of a new, empty database on the session's server; dropped afterwards."""
-    name = f"portal_fresh_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(database_url)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        yield urlsplit(database_url)._replace(path=f"/{name}").geturl()
-        with admin.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-    finally:
-        admin.close()
+    with scratch_database(database_url, "portal_fresh") as url:
+        yield url
 
 
 def site_settings(url: str, data_dir: Path) -> Settings:

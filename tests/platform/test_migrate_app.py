@@ -2,81 +2,47 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
-import psycopg2
 import pytest
-from psycopg2 import sql
 
 from portal import cli
 from portal.platform.migrations import applied_revisions, migrate_branch, upgrade
 from tests.conftest import INSTALLED_APPS
-
-
-def query(url: str, statement: str) -> list[tuple[object, ...]]:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-            return list(cur.fetchall()) if cur.description else []
-    finally:
-        conn.close()
-
-
-def tables(url: str) -> set[str]:
-    rows = query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-    return {str(row[0]) for row in rows}
-
-
-def versions(url: str) -> set[str]:
-    return {str(row[0]) for row in query(url, "SELECT version_num FROM alembic_version")}
+from tests.databases import public_tables, query, revisions, scratch_database
 
 
 @pytest.fixture
 def migrated(database_url: str) -> Iterator[str]:
     """A database of this test's own on the session's server, at every head; dropped after."""
-    name = f"portal_migrate_{uuid.uuid4().hex[:12]}"
-    query(database_url, f'CREATE DATABASE "{name}"')
-    url = urlsplit(database_url)._replace(path=f"/{name}").geturl()
-    try:
+    with scratch_database(database_url, "portal_migrate") as url:
         upgrade(url, INSTALLED_APPS)
         yield url
-    finally:
-        admin = psycopg2.connect(database_url)
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cur:
-                cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
-        finally:
-            admin.close()
 
 
 def test_polls_to_zero_drops_only_its_tables_and_back_up_restores_them(migrated: str) -> None:
     assert migrate_branch(migrated, INSTALLED_APPS, "polls", "zero") == (
         "polls is at zero: its revisions are unapplied."
     )
-    assert not {"question", "choice"} & tables(migrated)
-    assert {"users", "todo"} <= tables(migrated)
-    assert versions(migrated) == {"platform_0006", "todos_0002"}
+    assert not {"question", "choice"} & public_tables(migrated)
+    assert {"users", "todo"} <= public_tables(migrated)
+    assert revisions(migrated) == {"platform_0006", "todos_0002"}
 
     assert migrate_branch(migrated, INSTALLED_APPS, "polls", None) == (
         "polls is migrated up to polls_0002."
     )
-    assert {"question", "choice"} <= tables(migrated)
-    assert versions(migrated) == {"platform_0006", "polls_0002", "todos_0002"}
+    assert {"question", "choice"} <= public_tables(migrated)
+    assert revisions(migrated) == {"platform_0006", "polls_0002", "todos_0002"}
 
 
 def test_todos_to_zero_and_back(migrated: str) -> None:
     migrate_branch(migrated, INSTALLED_APPS, "todos", "zero")
-    assert "todo" not in tables(migrated)
-    assert {"question", "users"} <= tables(migrated)
+    assert "todo" not in public_tables(migrated)
+    assert {"question", "users"} <= public_tables(migrated)
 
     migrate_branch(migrated, INSTALLED_APPS, "todos", "todos_0002")
-    assert "todo" in tables(migrated)
-    assert versions(migrated) == {"platform_0006", "polls_0002", "todos_0002"}
+    assert "todo" in public_tables(migrated)
+    assert revisions(migrated) == {"platform_0006", "polls_0002", "todos_0002"}
 
 
 def test_polls_down_one_revision_keeps_its_rows_and_drops_its_trigger(migrated: str) -> None:
@@ -116,9 +82,9 @@ def test_migrate_app_revision_from_the_command_line(
     monkeypatch.setenv("PORTAL_DATABASE_URL", migrated)
 
     assert cli.main(["migrate", "polls", "zero"]) == 0
-    assert "question" not in tables(migrated)
+    assert "question" not in public_tables(migrated)
     assert cli.main(["migrate", "polls"]) == 0
-    assert "question" in tables(migrated)
+    assert "question" in public_tables(migrated)
     assert capsys.readouterr().out.splitlines() == [
         "polls is at zero: its revisions are unapplied.",
         "polls is migrated up to polls_0002.",
