@@ -30,7 +30,8 @@ from tests.servers import ROOT, free_port, migrated_database
 
 ADEV = str(Path(sys.executable).parent / "adev")
 #: Generous bounds for a loaded CI machine: reload speed is measured by hand
-#: (README), these only prove the page comes back by itself.
+#: (README), these only prove the page comes back by itself. (``expect`` has
+#: its own 5 s default: the context's default timeout does not reach it.)
 RELOAD = 15_000
 
 
@@ -296,7 +297,7 @@ def test_a_template_save_reloads_the_page_every_time(
     for n in (1, 2):
         current = heading.inner_text()
         _edit(template, f"<h1>{current}</h1>", f"<h1>Polls {save.__name__} {n}</h1>", save)
-        expect(heading).to_have_text(f"Polls {save.__name__} {n}")
+        expect(heading).to_have_text(f"Polls {save.__name__} {n}", timeout=RELOAD)
         _connected(page)
 
 
@@ -311,7 +312,7 @@ def test_a_stylesheet_save_applies_without_reloading(
         colour = f"rgb({n}, 2, 3)"
         text = stylesheet.read_text()
         save(stylesheet, f"{text}\nh1 {{ color: {colour} !important; }}\n")
-        expect(heading).to_have_css("color", colour)
+        expect(heading).to_have_css("color", colour, timeout=RELOAD)
     assert _still_marked(page), "the page was reloaded for a stylesheet"
 
 
@@ -327,7 +328,7 @@ def test_a_python_save_restarts_and_serves_the_new_code(
         assert title
         new = f"Polls {save.__name__} py {n}"
         _edit(module, f'title="{title.group(1)}"', f'title="{new}"', save)
-        expect(page.get_by_role("link", name=new, exact=True)).to_be_visible()
+        expect(page.get_by_role("link", name=new, exact=True)).to_be_visible(timeout=RELOAD)
         _connected(page)
     # The app restarted; the embedded PostgreSQL and its data did not.
     assert postmaster.read_text().splitlines()[0] == postgres
@@ -341,17 +342,17 @@ def test_a_syntax_error_shows_in_the_browser_and_the_fix_brings_the_page_back(
     before = len(dev_site.output())
     save_in_place(views, good + "\ndef broken(:\n    pass\n")
     try:
-        expect(page.locator("h1")).to_have_text("portal could not start")
+        expect(page.locator("h1")).to_have_text("portal could not start", timeout=RELOAD)
         _connected(page)
-        expect(page.locator("pre").first).to_contain_text("SyntaxError")
+        expect(page.locator("pre").first).to_contain_text("SyntaxError", timeout=RELOAD)
         screenshot(page, "devloop-syntax-error")
         # A developer who refreshes onto the error is still brought back.
         page.reload()
-        expect(page.locator("h1")).to_have_text("portal could not start")
+        expect(page.locator("h1")).to_have_text("portal could not start", timeout=RELOAD)
         _connected(page)
     finally:
         save_in_place(views, good)
-    expect(page.locator("h1").first).not_to_have_text("portal could not start")
+    expect(page.locator("h1").first).not_to_have_text("portal could not start", timeout=RELOAD)
     assert page.url.endswith("/polls/")
 
     printed = dev_site.output()[before:]
