@@ -81,6 +81,11 @@ def server(clean_db: str, tmp_path: Path) -> Iterator[str]:
                 pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not start:\n{log_path.read_text()}")
+        # Ours, not another test's server that had the port a moment ago: ours
+        # would have exited, unable to bind it.
+        time.sleep(0.5)
+        if process.poll() is not None:
+            pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
         yield url
     finally:
         process.terminate()
@@ -111,6 +116,9 @@ async def test_schemathesis_finds_no_failure(
         "--generation-database",
         "none",
         "--no-color",
+        # A server still busy starting answers the schema a moment later.
+        "--wait-for-schema",
+        "15",
         # Its reports and caches go to the test's folder, not the repository.
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
