@@ -100,14 +100,6 @@ class Settings:
     login_failures_per_address: int = 30
     login_failures_per_account: int = 100
 
-    def prefix(self, app_name: str) -> str:
-        """The mount prefix of *app_name*: the ``apps`` setting's, else ``/{app_name}/``.
-
-        An app whose spec asks for another default prefix is placed by
-        ``portal.platform.installed.mount_prefix``, which knows the spec.
-        """
-        return self.apps.get(app_name, f"/{app_name}/")
-
     @property
     def embedded_database(self) -> bool:
         """True when no URL is configured and the platform runs its own PostgreSQL."""

@@ -180,7 +180,7 @@ def test_app_prefix_is_normalised(tmp_path: Path, written: str, expected: str) -
 
     settings = load_settings(config_file=path, environ={}, require_secret=False)
 
-    assert settings.prefix("polls") == expected
+    assert settings.apps["polls"] == expected
 
 
 @pytest.mark.parametrize("prefix", ["surveys/", "/", "''", "42"])
