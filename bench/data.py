@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg2
 
 from bench.config import ROOT
-from portal.platform import embedded
+from portal.platform.db import embedded
 
 __all__ = [
     "BENCH_USER",

@@ -29,7 +29,7 @@ import psycopg2
 
 # The benchmark's helpers for driving portal's CLI in a clean environment.
 from bench.data import portal_cli, portal_env
-from portal.platform import embedded
+from portal.platform.db import embedded
 
 __all__ = ["ROOT", "Site", "running_site"]
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from portal.platform.commands import Command, merge, platform_commands
-from portal.platform.errors import PortalError
+from portal.platform.exceptions import PortalError
 from portal.platform.logs import configure_logging
 
 __all__ = ["build_parser", "installed_commands", "main"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from portal.platform.registry import AppSpec
+from portal.platform.appspec import AppSpec
 from portal.platform.root import build_site
 from portal.settings import Settings, load_settings
 
@@ -22,7 +22,7 @@ __all__ = ["create_app", "get_app"]
 if "aiohttp_devtools.runserver" in sys.modules:
     # ``adev runserver portal`` is importing this module to find get_app():
     # portal's own watcher, addresses and server process take over (see devserver).
-    from portal.platform.devserver import adopt_adev
+    from portal.platform.serve.development import adopt_adev
 
     adopt_adev()
 

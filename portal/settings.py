@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from portal.platform.errors import PortalError
+from portal.platform.exceptions import PortalError
 
 __all__ = [
     "Settings",

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import TEST_SECRET
+from portal.testing import TEST_SECRET
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,20 +107,3 @@ def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) ->
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"the server did not become ready:\n{log.read_text()}")
-
-
-def migrated_database(server_url: str, name: str) -> str:
-    """A database *name* beside *server_url*'s, created and migrated if needed; its URL."""
-    from yarl import URL
-
-    from portal.platform import embedded
-    from portal.platform.installed import load_apps
-    from portal.platform.migrations import upgrade
-    from portal.settings import Settings
-
-    embedded.ensure_database(server_url, name)
-    # with_path() clears the query, which holds the server's socket folder.
-    source = URL(server_url)
-    url = str(source.with_path(f"/{name}").with_query(source.query))
-    upgrade(url, load_apps(Settings()))
-    return url

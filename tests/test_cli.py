@@ -13,7 +13,7 @@ import pytest
 
 from portal import cli
 from portal.apps.polls.seed import SAMPLE_QUESTIONS
-from portal.platform.revisions import expected_heads
+from portal.platform.db.revisions import expected_heads
 from tests.conftest import INSTALLED_APPS
 from tests.databases import revisions
 

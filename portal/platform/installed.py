@@ -1,7 +1,7 @@
 """The installed apps: what the ``installed_apps`` setting names, loaded and checked.
 
 An entry is a dotted module path whose module exposes ``spec`` (an
-:class:`~portal.platform.registry.AppSpec`), or the name of an entry point in
+:class:`~portal.platform.appspec.AppSpec`), or the name of an entry point in
 the group ``portal.apps`` (a pip-installed package shipping an app), which
 loads such a module or the spec itself. Without the setting, the project's
 list applies: ``INSTALLED_APPS`` in ``portal/apps/__init__.py``.
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 from typing import Final
 
-from portal.platform.errors import ConfigurationError
-from portal.platform.registry import AppSpec
+from portal.platform.appspec import AppSpec
+from portal.platform.exceptions import ConfigurationError
 from portal.settings import Settings
 
 __all__ = [

@@ -10,8 +10,9 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from portal.platform.dberrors import NO_ANSWER, describe
-from portal.platform.keys import config_of, db_key
+from portal.platform.db.engine import db_key
+from portal.platform.db.faults import NO_ANSWER, describe
+from portal.platform.keys import config_of
 
 __all__ = ["freeze_startup_objects", "log_lifecycle"]
 

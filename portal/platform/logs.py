@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
-from portal.platform.keys import user_key
+from portal.platform.auth.current import user_key
 from portal.settings import Settings
 
 __all__ = [

@@ -14,9 +14,10 @@ from typing import Literal
 
 from aiohttp import web
 
-from portal.platform.keys import policy_key
+__all__ = ["HTML_SITE", "JSON_API", "Policy", "policy_for", "policy_key"]
 
-__all__ = ["HTML_SITE", "JSON_API", "Policy", "policy_for"]
+#: The rules (session, CSRF, error format, authentication) of one app's section.
+policy_key: web.AppKey[Policy] = web.AppKey("policy_key")
 
 
 @dataclass(frozen=True, slots=True)

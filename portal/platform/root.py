@@ -7,36 +7,29 @@ from collections.abc import Iterable
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 
-from portal.platform.audit import security_log_middleware
+from portal.platform.appspec import AppSpec, Mounts, mounts_key
 from portal.platform.auth.passwords import hash_slots, hash_slots_key
 from portal.platform.auth.throttle import AttemptLocks, attempt_locks_key
-from portal.platform.bodies import body_limit_middleware
-from portal.platform.caching import private_cache_middleware
-from portal.platform.csrf import csrf_middleware
-from portal.platform.db import embedded_postgres_ctx, engine_ctx
-from portal.platform.errorpages import error_middleware
-from portal.platform.events import EventBus, events_ctx
-from portal.platform.hosts import host_middleware
+from portal.platform.db.engine import database_url_key, embedded_postgres_ctx, engine_ctx
+from portal.platform.edge.audit import security_log_middleware
+from portal.platform.edge.bodies import body_limit_middleware
+from portal.platform.edge.caching import private_cache_middleware
+from portal.platform.edge.csrf import csrf_middleware
+from portal.platform.edge.errorpages import error_middleware
+from portal.platform.edge.headers import hide_server_version, security_headers
+from portal.platform.edge.hosts import host_middleware
+from portal.platform.edge.proxy import forwarded_middleware
+from portal.platform.edge.timeouts import timeout_middleware
 from portal.platform.installed import check_apps, load_apps, mount_prefix
-from portal.platform.keys import (
-    database_url_key,
-    events_key,
-    mounts_key,
-    policy_key,
-    settings_key,
-    sockets_key,
-)
+from portal.platform.keys import settings_key
 from portal.platform.lifecycle import freeze_startup_objects
-from portal.platform.live import close_sockets, new_socket_registry
+from portal.platform.live.events import EventBus, events_ctx, events_key
+from portal.platform.live.sockets import close_sockets, new_socket_registry, sockets_key
 from portal.platform.logs import request_log_middleware, setup_app_logging
-from portal.platform.policy import HTML_SITE
-from portal.platform.proxy import forwarded_middleware
-from portal.platform.registry import AppSpec, Mounts
+from portal.platform.policy import HTML_SITE, policy_key
 from portal.platform.routes import setup_routes
-from portal.platform.security import hide_server_version, security_headers
-from portal.platform.sessions import platform_session_middleware
+from portal.platform.sessions.storage import platform_session_middleware
 from portal.platform.templating import setup_templates
-from portal.platform.timeouts import timeout_middleware
 from portal.settings import Settings
 
 __all__ = ["build_root"]

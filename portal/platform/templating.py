@@ -18,12 +18,12 @@ from aiohttp import web
 from aiohttp_session import get_session
 from markupsafe import Markup
 
-from portal.platform.auth.session import current_user
-from portal.platform.caching import mark_private
-from portal.platform.csrf import CSRF_FIELD, session_csrf_token
-from portal.platform.flash import pop_flashes
-from portal.platform.keys import mounts_key, settings_key
-from portal.platform.registry import Mounts
+from portal.platform.appspec import Mounts, mounts_key
+from portal.platform.auth.current import current_user
+from portal.platform.edge.caching import mark_private
+from portal.platform.edge.csrf import CSRF_FIELD, session_csrf_token
+from portal.platform.keys import settings_key
+from portal.platform.sessions.flash import pop_flashes
 
 __all__ = ["SHARED_TEMPLATES", "TemplateRecorder", "render", "setup_templates", "template_recorder"]
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from aiohttp import web
 from yarl import URL
 
-from portal.platform.keys import mounts_key
+from portal.platform.appspec import mounts_key
 
 __all__ = ["redirect", "static_url", "url_for"]
 

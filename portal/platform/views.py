@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from portal.platform.db import UNREACHABLE, ping
-from portal.platform.keys import db_key
+from portal.platform.db.engine import UNREACHABLE, db_key, ping
 from portal.platform.templating import render
 
 __all__ = ["healthz", "home", "readyz"]

@@ -16,15 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
 
-from tests.conftest import PASSWORD, truncate_all
-from tests.servers import (
-    Server,
-    free_port,
-    migrated_database,
-    portal_command,
-    running,
-    server_env,
-)
+from portal.testing import PASSWORD, migrated_database, truncate_all
+from tests.servers import Server, free_port, portal_command, running, server_env
 
 E2E_DATABASE = "portal_e2e"
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,8 +25,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from portal.testing import migrated_database
 from tests.e2e.conftest import screenshot
-from tests.servers import ROOT, free_port, migrated_database
+from tests.servers import ROOT, free_port
 
 ADEV = str(Path(sys.executable).parent / "adev")
 #: Generous bounds for a loaded CI machine: reload speed is measured by hand

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from tests.conftest import PASSWORD
+from portal.testing import PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.servers import Server
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import PASSWORD
+from portal.testing import PASSWORD
 from tests.e2e.conftest import screenshot
 from tests.servers import Server
 

@@ -13,16 +13,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Response, ViewportSize, expect
 
-from tests.conftest import PASSWORD, truncate_all
+from portal.testing import PASSWORD, migrated_database, truncate_all
 from tests.e2e.conftest import screenshot
-from tests.servers import (
-    Server,
-    free_port,
-    migrated_database,
-    portal_command,
-    running,
-    server_env,
-)
+from tests.servers import Server, free_port, portal_command, running, server_env
 
 pytestmark = pytest.mark.browser
 

@@ -20,17 +20,16 @@ import aiohttp
 import psycopg2
 import pytest
 
-from portal.platform import embedded
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import create_user
-from portal.platform.db import connect
-from tests.conftest import PASSWORD, truncate_all
+from portal.platform.db import embedded
+from portal.platform.db.engine import connect
+from portal.testing import PASSWORD, migrated_database, truncate_all
 from tests.servers import (
     ROOT,
     Server,
     free_port,
     gunicorn_command,
-    migrated_database,
     portal_command,
     running,
     server_env,

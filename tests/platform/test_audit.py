@@ -11,7 +11,7 @@ import pytest
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import PASSWORD, Client, MakeClient, csrf_token, log_in
+from portal.testing import PASSWORD, Client, MakeClient, csrf_token, log_in
 
 
 @pytest.fixture(autouse=True)

@@ -13,13 +13,13 @@ import pytest
 import sqlalchemy as sa
 
 from portal import cli
+from portal.platform.auth import current as session_module
 from portal.platform.auth import passwords
-from portal.platform.auth import session as session_module
 from portal.platform.auth.passwords import verify_password
 from portal.platform.auth.tables import users
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import PASSWORD, Client, MakeClient, csrf_token, log_in
+from portal.testing import PASSWORD, Client, MakeClient, csrf_token, log_in
 from tests.platform.test_sessions import COOKIE, decrypt, session_cookie
 
 LOGIN_ERROR = "Please enter a correct username and password."

@@ -7,7 +7,7 @@ import gzip
 from collections.abc import AsyncIterator
 
 from portal.platform.auth.users import User
-from tests.conftest import Client, csrf_token
+from portal.testing import Client, csrf_token
 
 FORM_LIMIT = 256 * 1024
 BOMB = gzip.compress(b"0" * (20 * 1024 * 1024))  # 20 MiB of zeros in ~20 KiB

@@ -9,8 +9,8 @@ import pytest
 from portal.apps.polls.queries import create_question
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from portal.platform.caching import PRIVATE
-from tests.conftest import Client, log_in
+from portal.platform.edge.caching import PRIVATE
+from portal.testing import Client, log_in
 
 
 @pytest.fixture

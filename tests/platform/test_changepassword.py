@@ -15,7 +15,7 @@ import pytest
 from portal import cli
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from tests.conftest import PASSWORD, Client, MakeClient, log_in
+from portal.testing import PASSWORD, Client, MakeClient, log_in
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 from yarl import URL
 
 from portal.apps.polls.queries import Question, create_question
-from portal.platform.auth import session as session_module
+from portal.platform.auth import current as session_module
 from portal.platform.auth.users import User
-from portal.platform.sessions import derive_key
+from portal.platform.sessions.storage import derive_key
 from portal.settings import Settings
-from tests.conftest import TEST_SECRET, Client, MakeClient, log_in
+from portal.testing import TEST_SECRET, Client, MakeClient, log_in
 
 COOKIE = Settings().session_cookie_name
 

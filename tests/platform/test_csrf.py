@@ -8,7 +8,7 @@ import pytest
 
 from portal.apps.polls.queries import Choice, create_question, get_choices
 from portal.platform.auth.users import User
-from tests.conftest import Client, MakeClient, csrf_token, log_in
+from portal.testing import Client, MakeClient, csrf_token, log_in
 
 
 @pytest.fixture

@@ -12,15 +12,16 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from portal.main import create_app
-from portal.platform import embedded
-from portal.platform.db import connect
-from portal.platform.errors import ConfigurationError
-from portal.platform.migrations import alembic_config, upgrade
+from portal.platform.appspec import AppSpec
+from portal.platform.db import embedded
+from portal.platform.db.engine import connect
+from portal.platform.db.revisions import expected_heads
+from portal.platform.db.schema import alembic_config, upgrade
+from portal.platform.exceptions import ConfigurationError
 from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
-from portal.platform.revisions import expected_heads
 from portal.settings import Settings
-from tests.conftest import INSTALLED_APPS, TEST_SECRET, MakeClient
+from portal.testing import TEST_SECRET, MakeClient
+from tests.conftest import INSTALLED_APPS
 from tests.databases import public_tables, query, revisions, scratch_database
 
 

@@ -26,15 +26,16 @@ from aiohttp import ClientResponse, web
 from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
-from portal.platform import statements
 from portal.platform.api.problems import PROBLEM_TYPE
-from portal.platform.dberrors import cancel_and_wait, describe
-from portal.platform.events import RESYNC, publish
-from portal.platform.keys import db_key, events_key
+from portal.platform.appspec import AppSpec
+from portal.platform.db import statements
+from portal.platform.db.engine import db_key
+from portal.platform.db.faults import cancel_and_wait, describe
+from portal.platform.live.events import RESYNC, events_key, publish
 from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
 from portal.settings import Settings
-from tests.conftest import INSTALLED_APPS, Client, MakeClient, log_in
+from portal.testing import Client, MakeClient, log_in
+from tests.conftest import INSTALLED_APPS
 
 LAYOUT = '<nav class="site-nav"'
 #: Words that would mean a traceback or SQL reached the client.
@@ -661,7 +662,7 @@ async def test_waiting_for_the_database_logs_one_line_when_down_and_one_when_rea
     clean_db: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="portal.platform.db")
+    caplog.set_level(logging.INFO, logger="portal.platform.db.engine")
     await forwarder.down()
     client = await start(make_client, settings, database_url=forwarder.url(clean_db))
     await asyncio.sleep(0.6)  # a few retries, which stay quiet
@@ -669,7 +670,9 @@ async def test_waiting_for_the_database_logs_one_line_when_down_and_one_when_rea
     await _until_ready(client)
 
     lines = [
-        r for r in caplog.records if r.name == "portal.platform.db" and r.levelno >= logging.INFO
+        r
+        for r in caplog.records
+        if r.name == "portal.platform.db.engine" and r.levelno >= logging.INFO
     ]
     assert [(r.levelno, r.getMessage().split(" (")[0]) for r in lines] == [
         (logging.WARNING, "cannot reach the database"),

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp_devtools.runserver.serve import WS
 
-from portal.platform.devserver import DevServerTask, StartFailure, classify, served_url
+from portal.platform.serve.development import DevServerTask, StartFailure, classify, served_url
 
 
 @pytest.mark.parametrize(

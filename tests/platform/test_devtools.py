@@ -11,9 +11,9 @@ import pytest
 from portal.apps.polls.queries import create_question
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from portal.platform.keys import db_key
+from portal.platform.db.engine import Connection, db_key
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient, log_in
+from portal.testing import Client, MakeClient, log_in
 
 
 async def test_sql_panel_lists_the_queries_of_the_polls_index(
@@ -31,7 +31,7 @@ async def test_sql_panel_lists_the_queries_of_the_polls_index(
 
 
 async def test_sql_panel_shows_the_values_a_statement_ran_with(
-    make_client: MakeClient, settings: Settings, conn: object
+    make_client: MakeClient, settings: Settings, conn: Connection
 ) -> None:
     # The detail page's statements are built once with sa.bindparam("question_id"):
     # their own parameters are None; the panel must show what execute() bound.
@@ -52,7 +52,7 @@ async def test_sql_panel_flags_a_statement_run_twice() -> None:
     from aiohttp import web
     from aiohttp.test_utils import make_mocked_request
 
-    from portal.platform.sqltrace import QueryRecord
+    from portal.platform.db.tracing import QueryRecord
     from portal.platform.toolbar import SQLPanel
 
     panel = SQLPanel(make_mocked_request("GET", "/"))
@@ -100,7 +100,7 @@ async def test_the_request_log_names_the_logged_in_user(
 
 
 async def test_the_request_log_names_the_api_tokens_user(
-    logged: Client, conn: object, user: User, caplog: pytest.LogCaptureFixture
+    logged: Client, conn: Connection, user: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = logged
     _, secret = await create_token(conn, user.id)

@@ -15,9 +15,10 @@ import pytest
 from yarl import URL
 
 from portal import cli
-from portal.platform import embedded
-from tests.conftest import INSTALLED_APPS, truncate_all
-from tests.servers import ROOT, migrated_database
+from portal.platform.db import embedded
+from portal.testing import migrated_database, truncate_all
+from tests.conftest import INSTALLED_APPS
+from tests.servers import ROOT
 
 PLATFORM_TABLES = {
     "platform.users",

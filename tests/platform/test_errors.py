@@ -8,10 +8,11 @@ import logging
 import pytest
 from aiohttp import web
 
+from portal.platform.appspec import AppSpec
 from portal.platform.policy import HTML_SITE, JSON_API
-from portal.platform.registry import AppSpec
 from portal.settings import Settings
-from tests.conftest import INSTALLED_APPS, Client, MakeClient
+from portal.testing import Client, MakeClient
+from tests.conftest import INSTALLED_APPS
 
 LAYOUT = '<nav class="site-nav"'
 SECRET_DETAIL = "the launch codes are 0000"
@@ -111,10 +112,10 @@ async def test_raising_view_is_a_500_page_without_details(broken: Client) -> Non
 async def test_raising_view_is_logged_with_its_traceback(
     broken: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="portal.platform.errorpages"):
+    with caplog.at_level(logging.ERROR, logger="portal.platform.edge.errorpages"):
         await broken.get("/broken/boom")
 
-    (record,) = [r for r in caplog.records if r.name == "portal.platform.errorpages"]
+    (record,) = [r for r in caplog.records if r.name == "portal.platform.edge.errorpages"]
     assert record.exc_info is not None
     assert SECRET_DETAIL in str(record.exc_info[1])
 

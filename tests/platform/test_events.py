@@ -11,9 +11,8 @@ import pytest
 
 from portal.apps.polls import queries
 from portal.apps.polls.tables import choice
-from portal.platform.events import RESYNC, Event, EventBus, publish
-from portal.platform.keys import events_key
-from tests.conftest import Client
+from portal.platform.live.events import RESYNC, Event, EventBus, events_key, publish
+from portal.testing import Client
 
 
 async def _next(subscription: Any, within: float = 2.0) -> Event:

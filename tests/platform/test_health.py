@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from tests.conftest import Client, MakeClient
+from portal.testing import Client, MakeClient
 
 
 async def test_healthz_answers_ok_in_json(client: Client) -> None:

@@ -21,11 +21,12 @@ from portal.apps.polls.queries import count_questions, create_question, get_choi
 from portal.apps.polls.tables import choice, question
 from portal.apps.todos.queries import NAME_MAX_LENGTH, create_todo
 from portal.apps.todos.tables import todo
+from portal.platform.api.endpoints import api_endpoints_key
 from portal.platform.api.problems import PROBLEM_TYPE
+from portal.platform.appspec import mounts_key
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from portal.platform.keys import api_endpoints_key, mounts_key
-from tests.conftest import Client
+from portal.testing import Client
 from tests.platform.test_hostile_forms import polls_index, question_on_pages, todo_names
 
 PROPERTY = settings(

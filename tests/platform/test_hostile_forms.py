@@ -37,7 +37,8 @@ from portal.platform.admin.resolve import parse_ids
 from portal.platform.admin.tables import admin_log
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from tests.conftest import INSTALLED_APPS, PASSWORD, Client, csrf_token, log_in
+from portal.testing import PASSWORD, Client, csrf_token, log_in
+from tests.conftest import INSTALLED_APPS
 from tests.platform.test_route_inventory import Route, Rows, inventory, url_of
 
 PROPERTY = settings(

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import PASSWORD, Client, MakeClient, csrf_token
+from portal.testing import PASSWORD, Client, MakeClient, csrf_token
 from tests.platform.test_hostile_forms import _URLENCODED, PROPERTY
 from tests.platform.test_route_inventory import PUBLIC, inventory
 

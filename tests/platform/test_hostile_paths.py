@@ -24,7 +24,7 @@ from portal.apps.todos.queries import create_todo
 from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from tests.conftest import Client, csrf_token, log_in
+from portal.testing import Client, csrf_token, log_in
 from tests.platform.test_route_inventory import Route, inventory
 
 #: The largest id an ``integer`` column holds.

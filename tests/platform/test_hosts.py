@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_
 from hypothesis import strategies as st
 
-from portal.platform.hosts import LOCAL_HOSTS, host_allowed, parse_host
+from portal.platform.edge.hosts import LOCAL_HOSTS, host_allowed, parse_host
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient
+from portal.testing import Client, MakeClient
 
 
 async def test_a_request_for_another_host_is_refused(client: Client) -> None:

@@ -15,11 +15,11 @@ import pytest
 from aiohttp import web
 
 from portal import apps as project_apps
+from portal.platform.appspec import AppSpec
 from portal.platform.installed import InstalledAppsError, load_apps, mount_prefix
 from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
 from portal.settings import Settings, load_settings
-from tests.conftest import Client, MakeClient
+from portal.testing import Client, MakeClient
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -54,7 +54,7 @@ def _write_app(folder: Path, module: str, body: str) -> None:
 _SPEC = """
     from aiohttp import web
     from portal.platform.policy import HTML_SITE
-    from portal.platform.registry import AppSpec
+    from portal.platform.appspec import AppSpec
 
     async def index(request):
         return web.Response(text="hello from {name}")

@@ -21,15 +21,15 @@ from yarl import URL
 
 from portal import cli
 from portal.apps import polls
+from portal.platform.appspec import AppSpec
 from portal.platform.commands.makemigrations import (
     Change,
     differences,
     make_migration,
     scratch_database,
 )
-from portal.platform.migrations import branches, find_branch
+from portal.platform.db.schema import branches, find_branch
 from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
 from portal.settings import Settings
 
 INITIAL = '''"""Notes.
@@ -69,7 +69,7 @@ from aiohttp import web
 from yarl import URL
 
 from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
+from portal.platform.appspec import AppSpec
 
 metadata = sa.MetaData()
 sa.Table(

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.conftest import Client
+from portal.testing import Client
 
 GARBAGE = [
     b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n",

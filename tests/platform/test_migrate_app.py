@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from portal import cli
-from portal.platform.migrations import applied_revisions, migrate_branch, upgrade
+from portal.platform.db.schema import applied_revisions, migrate_branch, upgrade
 from tests.conftest import INSTALLED_APPS
 from tests.databases import public_tables, query, revisions, scratch_database
 

@@ -12,16 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import PASSWORD, truncate_all
-from tests.servers import (
-    Server,
-    free_port,
-    gunicorn_command,
-    migrated_database,
-    portal_command,
-    running,
-    server_env,
-)
+from portal.testing import PASSWORD, migrated_database, truncate_all
+from tests.servers import Server, free_port, gunicorn_command, portal_command, running, server_env
 
 VOTES = 400
 

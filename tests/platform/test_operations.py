@@ -23,15 +23,21 @@ import pytest
 from psycopg2.extensions import make_dsn
 from yarl import URL
 
-from portal.platform.security import SERVER
+from portal.platform.edge.headers import SERVER
 from portal.settings import Settings
-from tests.conftest import PASSWORD, TEST_SECRET, Client, MakeClient, truncate_all
+from portal.testing import (
+    PASSWORD,
+    TEST_SECRET,
+    Client,
+    MakeClient,
+    migrated_database,
+    truncate_all,
+)
 from tests.servers import (
     ROOT,
     Server,
     free_port,
     gunicorn_command,
-    migrated_database,
     portal_command,
     running,
     server_env,

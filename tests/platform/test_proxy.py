@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 
 from portal.platform.auth.users import User
-from portal.platform.proxy import client_address
+from portal.platform.edge.proxy import client_address
 from portal.settings import Settings
-from tests.conftest import PASSWORD, Client, MakeClient
+from portal.testing import PASSWORD, Client, MakeClient
 
 HTTPS = {"X-Forwarded-Proto": "https"}
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')

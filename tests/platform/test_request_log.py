@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient
-from tests.servers import free_port, migrated_database, portal_command, running, server_env
+from portal.testing import Client, MakeClient, migrated_database
+from tests.servers import free_port, portal_command, running, server_env
 
 
 @pytest.fixture

@@ -25,12 +25,13 @@ from portal.apps.polls.queries import create_question, get_choices
 from portal.apps.todos.queries import create_todo
 from portal.main import create_app
 from portal.platform.api.problems import PROBLEM_TYPE
+from portal.platform.appspec import mounts_key
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from portal.platform.keys import mounts_key, policy_key
-from portal.platform.policy import Policy
+from portal.platform.policy import Policy, policy_key
 from portal.settings import Settings
-from tests.conftest import INSTALLED_APPS, Client, csrf_token, log_in
+from portal.testing import Client, csrf_token, log_in
+from tests.conftest import INSTALLED_APPS
 
 
 def _read(name: str) -> set[tuple[str, str]]:

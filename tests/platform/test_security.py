@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from portal.platform.security import CONTENT_SECURITY_POLICY, SERVER
+from portal.platform.edge.headers import CONTENT_SECURITY_POLICY, SERVER
 from portal.settings import Settings, load_settings
-from tests.conftest import INSTALLED_APPS, TEST_SECRET, Client, MakeClient
+from portal.testing import TEST_SECRET, Client, MakeClient
+from tests.conftest import INSTALLED_APPS
 from tests.platform.test_errors import BROKEN_API, BROKEN_SITE, with_test_apps
 
 EXPECTED = {

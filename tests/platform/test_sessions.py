@@ -15,9 +15,9 @@ from cryptography.fernet import Fernet
 from portal.apps.polls.queries import create_question, get_choices
 from portal.apps.polls.views import REMEMBERED_VOTES
 from portal.platform.auth.users import User, create_user
-from portal.platform.sessions import AppSession, derive_key
+from portal.platform.sessions.storage import AppSession, derive_key
 from portal.settings import Settings
-from tests.conftest import PASSWORD, TEST_SECRET, Client, MakeClient, csrf_token, log_in
+from portal.testing import PASSWORD, TEST_SECRET, Client, MakeClient, csrf_token, log_in
 
 COOKIE = "portal_session"
 OTHER_SECRET = "another-secret-key-that-is-long-enough-9876543210"

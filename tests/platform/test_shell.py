@@ -7,12 +7,14 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import psycopg2
 import pytest
 import sqlalchemy as sa
 
 from portal.platform.commands.shell import _namespace
+from portal.platform.db.engine import Connection
 from tests.test_cli import REPO
 
 #: Each statement prints a marker, so the output is read without the prompts.
@@ -128,7 +130,9 @@ def test_ctrl_c_cancels_the_awaited_statement_not_the_shell(clean_db: str, tmp_p
 def test_a_table_never_hides_a_shell_name(name: str) -> None:
     clash = sa.Table(name, sa.MetaData(), sa.Column("id", sa.Integer))
 
-    namespace, hidden = _namespace("SETTINGS", "ENGINE", "CONN", (), {"app": {name: clash}})
+    namespace, hidden = _namespace(
+        "SETTINGS", "ENGINE", cast(Connection, "CONN"), (), {"app": {name: clash}}
+    )
 
     assert namespace[name] in ("SETTINGS", "CONN")
     assert namespace["tables"][name] is clash

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from portal import cli
-from portal.platform.migrations import migrate_branch
-from portal.platform.revisions import PLATFORM_VERSIONS, read_revisions
+from portal.platform.db.revisions import PLATFORM_VERSIONS, read_revisions
+from portal.platform.db.schema import migrate_branch
 from tests.conftest import INSTALLED_APPS
 from tests.platform.test_migrate_app import migrated
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from portal import cli
-from tests.servers import migrated_database
+from portal.testing import migrated_database
 
 REPO = Path(__file__).resolve().parents[2]
 

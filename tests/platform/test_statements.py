@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from portal.apps.todos.tables import todo
-from portal.platform import statements
-from portal.platform.statements import StatementCache
+from portal.platform.db import statements
+from portal.platform.db.statements import StatementCache
 
 _BY_ID = sa.select(todo.c.id, todo.c.name).where(todo.c.id == sa.bindparam("todo_id"))
 

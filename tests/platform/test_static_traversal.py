@@ -24,7 +24,7 @@ from yarl import URL
 from portal.main import create_app
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import TEST_SECRET, Client, MakeClient, log_in
+from portal.testing import TEST_SECRET, Client, MakeClient, log_in
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ from portal.platform.auth.tables import login_failures, users
 from portal.platform.auth.throttle import address_key
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import PASSWORD, Client, MakeClient, csrf_token
+from portal.testing import PASSWORD, Client, MakeClient, csrf_token
 from tests.platform.test_auth import post_login
 
 WRONG = "not-the-password"

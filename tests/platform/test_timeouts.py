@@ -20,11 +20,12 @@ from portal.apps.polls import queries as polls
 from portal.apps.todos import queries as todos
 from portal.apps.todos.tables import todo
 from portal.platform.api.problems import PROBLEM_TYPE
-from portal.platform.keys import db_key
+from portal.platform.appspec import AppSpec
+from portal.platform.db.engine import db_key
 from portal.platform.policy import HTML_SITE, JSON_API
-from portal.platform.registry import AppSpec
 from portal.settings import Settings
-from tests.conftest import INSTALLED_APPS, Client, MakeClient
+from portal.testing import Client, MakeClient
+from tests.conftest import INSTALLED_APPS
 
 LAYOUT = '<nav class="site-nav"'
 LIMIT = 0.3

@@ -19,8 +19,8 @@ from portal.platform.auth.tokens import (
     revoke_token,
 )
 from portal.platform.auth.users import User
-from portal.platform.errors import NotFound
-from tests.conftest import Client
+from portal.platform.exceptions import NotFound
+from portal.testing import Client
 from tests.test_cli import run_portal
 
 

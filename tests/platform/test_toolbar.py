@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient
+from portal.testing import Client, MakeClient
 
 TOOLBAR = 'id="pDebug"'
 

@@ -12,7 +12,7 @@ from portal.apps.polls.queries import create_question
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient, csrf_token, log_in
+from portal.testing import Client, MakeClient, csrf_token, log_in
 from tests.platform.test_toolbar import toolbar_link
 
 
@@ -89,13 +89,13 @@ async def test_middlewares_panel_names_each_middleware_in_order(debug_client: Cl
     assert names[0] == (1, "portal.platform.toolbar.middleware.toolbar_middleware", "")
     assert (
         names.index(
-            (4, "portal.platform.errorpages.error_middleware", ""),
+            (4, "portal.platform.edge.errorpages.error_middleware", ""),
         )
         == 3
     )
     assert any(
-        name == "portal.platform.timeouts.request_time_limit"
-        and factory == "portal.platform.timeouts.timeout_middleware"
+        name == "portal.platform.edge.timeouts.request_time_limit"
+        and factory == "portal.platform.edge.timeouts.timeout_middleware"
         for _, name, factory in names
     )
     # The admin's own guard runs after every root middleware.

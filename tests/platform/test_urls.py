@@ -11,12 +11,11 @@ from yarl import URL
 
 from portal.apps import polls
 from portal.main import create_app
+from portal.platform.appspec import Mounts, mounts_key
 from portal.platform.installed import InstalledAppsError
-from portal.platform.keys import mounts_key
-from portal.platform.registry import Mounts
 from portal.platform.urls import redirect, static_url, url_for
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient
+from portal.testing import Client, MakeClient
 
 
 @pytest.fixture

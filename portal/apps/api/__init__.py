@@ -7,9 +7,8 @@ same endpoint declarations the router is built from.
 
 from __future__ import annotations
 
+from portal.appkit import JSON_API, AppSpec
 from portal.apps.api.app import create_app
-from portal.platform.policy import JSON_API
-from portal.platform.registry import AppSpec
 
 __all__ = ["create_app", "spec"]
 

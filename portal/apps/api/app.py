@@ -6,9 +6,8 @@ import logging
 
 from aiohttp import web
 
+from portal.appkit import Settings, install
 from portal.apps.api.routes import ENDPOINTS
-from portal.platform.api.endpoints import install
-from portal.settings import Settings
 
 __all__ = ["create_app"]
 

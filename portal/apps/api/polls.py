@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
+from portal.appkit import (
+    MAX_LIMIT,
+    Call,
+    Connection,
+    Endpoint,
+    NotFound,
+    Page,
+    PageQuery,
+    authenticate_token,
+    bearer_secret,
+    json_response,
+    user_key,
+)
 from portal.apps.api.schemas import (
     ChoiceCreate,
     ChoiceOut,
@@ -16,11 +27,6 @@ from portal.apps.api.schemas import (
     VoteOut,
 )
 from portal.apps.polls import queries
-from portal.platform.api.endpoints import Call, Endpoint, bearer_secret, json_response
-from portal.platform.api.pagination import MAX_LIMIT, Page, PageQuery
-from portal.platform.auth.tokens import authenticate_token
-from portal.platform.errors import NotFound
-from portal.platform.keys import user_key
 
 __all__ = ["ENDPOINTS"]
 
@@ -45,7 +51,7 @@ def _choice(call: Call, choice: queries.Choice) -> ChoiceOut:
     )
 
 
-async def _staff(call: Call, conn: Any) -> bool:
+async def _staff(call: Call, conn: Connection) -> bool:
     """Whether the caller is a staff user: only staff see a question before its ``pub_date``.
 
     On the open reads a token is optional: without one, or with one that is
@@ -62,7 +68,7 @@ async def _staff(call: Call, conn: Any) -> bool:
     return call.user is not None and call.user.is_staff
 
 
-async def _detail(call: Call, conn: Any, question: queries.Question) -> QuestionDetail:
+async def _detail(call: Call, conn: Connection, question: queries.Question) -> QuestionDetail:
     # Bounded like the pages: a question with more choices than MAX_CHOICES
     # (added by the admin or psql) links the rest instead of embedding them.
     choices, more = await queries.first_choices(conn, question.id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from portal.appkit import Endpoint
 from portal.apps.api import polls, todos, views
 from portal.apps.api.schemas import ApiIndex
-from portal.platform.api.endpoints import Endpoint
 
 __all__ = ["ENDPOINTS"]
 

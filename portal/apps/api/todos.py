@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from portal.appkit import Call, Endpoint, Page, PageQuery, json_response
 from portal.apps.api.schemas import TodoCreate, TodoOut, TodoPatch
 from portal.apps.todos import queries
-from portal.platform.api.endpoints import Call, Endpoint, json_response
-from portal.platform.api.pagination import Page, PageQuery
 
 __all__ = ["ENDPOINTS"]
 

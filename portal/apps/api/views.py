@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from portal.appkit import Call, Endpoint, api_endpoints_key, json_response, openapi_document
 from portal.apps.api.schemas import ApiIndex
-from portal.platform.api.endpoints import Call, Endpoint, json_response
-from portal.platform.api.openapi import openapi_document
-from portal.platform.keys import api_endpoints_key
 
 __all__ = ["index", "openapi"]
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portal.appkit import HTML_SITE, AppSpec
 from portal.apps.polls.admin import ADMIN
 from portal.apps.polls.app import create_app
 from portal.apps.polls.seed import seed
 from portal.apps.polls.tables import metadata
-from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
 
 __all__ = ["create_app", "spec"]
 

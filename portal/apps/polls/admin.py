@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from portal.appkit import AdminTable, Inline
 from portal.apps.polls.tables import choice, question
-from portal.platform.admin.options import AdminTable, Inline
 
 __all__ = ["ADMIN"]
 

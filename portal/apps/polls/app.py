@@ -6,11 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from portal.appkit import Settings, log_lifecycle, setup_templates
 from portal.apps.polls import queries
 from portal.apps.polls.routes import setup_routes
-from portal.platform.lifecycle import log_lifecycle
-from portal.platform.templating import setup_templates
-from portal.settings import Settings
 
 __all__ = ["create_app"]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from portal.appkit import Conflict, Connection, NotFound, PortalError
 from portal.apps.polls.tables import choice, question
-from portal.platform.errors import Conflict, NotFound, PortalError
 
 __all__ = [
     "MAX_CHOICES",
@@ -74,7 +74,7 @@ _IS_PUBLISHED = question.c.pub_date <= sa.func.now()
 _QUESTION_COLUMNS = (*question.c, _IS_PUBLISHED.label("published"))
 
 # The statements every page view or API read runs are built once, with named
-# parameters; the engine compiles each once too (portal.platform.statements).
+# parameters; the engine compiles each once too (portal.platform.db.statements).
 _LATEST = (
     sa.select(*_QUESTION_COLUMNS)
     .where(_IS_PUBLISHED)
@@ -146,18 +146,18 @@ def _choice(row: Any) -> Choice:
     )
 
 
-async def count_questions(conn: Any) -> int:
+async def count_questions(conn: Connection) -> int:
     """How many questions there are."""
     return int(await conn.scalar(sa.select(sa.func.count()).select_from(question)))
 
 
-async def latest_questions(conn: Any, limit: int = 10) -> list[Question]:
+async def latest_questions(conn: Connection, limit: int = 10) -> list[Question]:
     """The most recently published questions (none dated in the future), newest first."""
     return [_question(row) for row in await (await conn.execute(_LATEST, limit=limit)).fetchall()]
 
 
 async def get_question(
-    conn: Any, question_id: int, *, include_unpublished: bool = False
+    conn: Connection, question_id: int, *, include_unpublished: bool = False
 ) -> Question:
     """The question with *question_id*; :class:`NotFound` when there is none.
 
@@ -172,7 +172,7 @@ async def get_question(
 
 
 async def list_questions(
-    conn: Any,
+    conn: Connection,
     *,
     after_id: int | None = None,
     limit: int | None = None,
@@ -192,7 +192,7 @@ async def list_questions(
 
 
 async def update_question(
-    conn: Any,
+    conn: Connection,
     question_id: int,
     *,
     question_text: str | None = None,
@@ -218,7 +218,7 @@ async def update_question(
     return _question(row)
 
 
-async def delete_question(conn: Any, question_id: int) -> None:
+async def delete_question(conn: Connection, question_id: int) -> None:
     """Delete a question and (by the foreign key's cascade) its choices."""
     result = await conn.execute(question.delete().where(question.c.id == question_id))
     if result.rowcount == 0:
@@ -226,7 +226,7 @@ async def delete_question(conn: Any, question_id: int) -> None:
 
 
 async def list_choices(
-    conn: Any, question_id: int, *, after_id: int | None = None, limit: int | None = None
+    conn: Connection, question_id: int, *, after_id: int | None = None, limit: int | None = None
 ) -> list[Choice]:
     """A question's choices by id, from after *after_id*: a stable keyset page."""
     query = sa.select(choice).where(choice.c.question_id == question_id).order_by(choice.c.id)
@@ -238,7 +238,7 @@ async def list_choices(
 
 
 async def get_choice(
-    conn: Any, question_id: int, choice_id: int, *, include_unpublished: bool = False
+    conn: Connection, question_id: int, choice_id: int, *, include_unpublished: bool = False
 ) -> Choice:
     """Choice *choice_id* of *question_id*; :class:`NotFound` otherwise, and also when
     the question is not published yet, unless *include_unpublished* (for staff)."""
@@ -249,7 +249,7 @@ async def get_choice(
     return _choice(row)
 
 
-async def add_choice(conn: Any, question_id: int, choice_text: str) -> Choice:
+async def add_choice(conn: Connection, question_id: int, choice_text: str) -> Choice:
     """Add a choice to a question, published or not.
 
     :class:`NotFound` when there is no such question; :class:`TooManyChoices`
@@ -270,7 +270,9 @@ async def add_choice(conn: Any, question_id: int, choice_text: str) -> Choice:
         return _choice(await (await conn.execute(query)).first())
 
 
-async def get_choices(conn: Any, question_id: int, *, limit: int | None = None) -> list[Choice]:
+async def get_choices(
+    conn: Connection, question_id: int, *, limit: int | None = None
+) -> list[Choice]:
     """The question's choices in the order they were added: at most *limit* of them.
 
     Without a limit this returns every row, so it is for scripts and tests;
@@ -280,7 +282,7 @@ async def get_choices(conn: Any, question_id: int, *, limit: int | None = None) 
     return [_choice(row) for row in await rows.fetchall()]
 
 
-async def first_choices(conn: Any, question_id: int) -> tuple[list[Choice], bool]:
+async def first_choices(conn: Connection, question_id: int) -> tuple[list[Choice], bool]:
     """The question's first :data:`MAX_CHOICES` choices, and whether it has more.
 
     What the pages show: however many rows a question has (the admin or psql
@@ -290,7 +292,7 @@ async def first_choices(conn: Any, question_id: int) -> tuple[list[Choice], bool
     return choices[:MAX_CHOICES], len(choices) > MAX_CHOICES
 
 
-async def vote(conn: Any, question_id: int, choice_id: int) -> Choice:
+async def vote(conn: Connection, question_id: int, choice_id: int) -> Choice:
     """Count one vote for *choice_id*, atomically; returns the choice with its new count.
 
     One ``UPDATE ... SET votes = votes + 1``: a read-then-write would lose
@@ -309,7 +311,10 @@ async def vote(conn: Any, question_id: int, choice_id: int) -> Choice:
 
 
 async def create_question(
-    conn: Any, question_text: str, choices: Sequence[str], pub_date: dt.datetime | None = None
+    conn: Connection,
+    question_text: str,
+    choices: Sequence[str],
+    pub_date: dt.datetime | None = None,
 ) -> Question:
     """Store a question with its choices in one transaction.
 

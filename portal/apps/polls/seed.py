@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
+from portal.appkit import Connection
 from portal.apps.polls.queries import create_question
 from portal.apps.polls.tables import question
 
@@ -18,7 +17,7 @@ SAMPLE_QUESTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-async def seed(conn: Any) -> None:
+async def seed(conn: Connection) -> None:
     """Add each sample question unless a question with its text exists."""
     for text, choices in SAMPLE_QUESTIONS:
         exists = await conn.scalar(sa.select(sa.exists().where(question.c.question_text == text)))

@@ -6,17 +6,21 @@ from typing import Any
 
 from aiohttp import web
 
+from portal.appkit import (
+    AppSession,
+    Connection,
+    Event,
+    NotFound,
+    app_session,
+    current_user,
+    db_key,
+    event_socket,
+    flash,
+    read_form,
+    redirect,
+    render,
+)
 from portal.apps.polls import queries
-from portal.platform.auth.session import current_user
-from portal.platform.errors import NotFound
-from portal.platform.events import Event
-from portal.platform.flash import flash
-from portal.platform.formdata import read_form
-from portal.platform.keys import db_key
-from portal.platform.live import event_socket
-from portal.platform.sessions import AppSession, app_session
-from portal.platform.templating import render
-from portal.platform.urls import redirect
 
 __all__ = ["REMEMBERED_VOTES", "detail", "index", "live", "results", "vote"]
 
@@ -54,7 +58,7 @@ async def _sees_unpublished(request: web.Request) -> bool:
     return user is not None and user.is_staff
 
 
-async def _visible_question(conn: Any, question_id: int, *, staff: bool) -> queries.Question:
+async def _visible_question(conn: Connection, question_id: int, *, staff: bool) -> queries.Question:
     """The question, or the 404 page: for the public an unpublished one does not exist."""
     try:
         return await queries.get_question(conn, question_id, include_unpublished=staff)

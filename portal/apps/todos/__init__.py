@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portal.appkit import HTML_SITE, AppSpec
 from portal.apps.todos.admin import ADMIN
 from portal.apps.todos.app import create_app
 from portal.apps.todos.seed import seed
 from portal.apps.todos.tables import metadata
-from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
 
 __all__ = ["create_app", "spec"]
 

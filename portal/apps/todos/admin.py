@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from portal.appkit import AdminTable
 from portal.apps.todos.tables import todo
-from portal.platform.admin.options import AdminTable
 
 __all__ = ["ADMIN"]
 

@@ -9,8 +9,8 @@ import psycopg2.errors
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from portal.appkit import Conflict, Connection, Invalid, NotFound
 from portal.apps.todos.tables import todo
-from portal.platform.errors import Conflict, Invalid, NotFound
 
 __all__ = [
     "COUNT_CAP",
@@ -119,7 +119,7 @@ def _clean_name(name: str) -> str:
 
 
 async def list_todos(
-    conn: Any, *, after_id: int | None = None, limit: int | None = None
+    conn: Connection, *, after_id: int | None = None, limit: int | None = None
 ) -> list[Todo]:
     """Todos in id order; a page is ``after_id`` (the last id seen) and ``limit``.
 
@@ -135,12 +135,12 @@ async def list_todos(
     return [_todo(row) for row in await rows.fetchall()]
 
 
-async def count_todos(conn: Any) -> int:
+async def count_todos(conn: Connection) -> int:
     """How many todos there are: a full count, for the admin and tests, not public pages."""
     return int(await conn.scalar(sa.select(sa.func.count()).select_from(todo)))
 
 
-async def summarise(conn: Any, cap: int = COUNT_CAP) -> Summary:
+async def summarise(conn: Connection, cap: int = COUNT_CAP) -> Summary:
     """The todos counted up to *cap* (one statement reading at most ``cap + 1`` rows)."""
     row = await (await conn.execute(_SUMMARY, cap=cap + 1)).first()
     total, finished = int(row[0]), int(row[1])
@@ -149,13 +149,13 @@ async def summarise(conn: Any, cap: int = COUNT_CAP) -> Summary:
     return Summary(total=total, finished=finished, capped=False)
 
 
-async def latest_id(conn: Any) -> int | None:
+async def latest_id(conn: Connection) -> int | None:
     """The id of the newest todo (None without todos): one lookup in the primary key."""
     found = await conn.scalar(_LATEST)
     return None if found is None else int(found)
 
 
-async def page_start_for(conn: Any, todo_id: int, size: int) -> int | None:
+async def page_start_for(conn: Connection, todo_id: int, size: int) -> int | None:
     """The ``after_id`` of the *size*-todo page ending with *todo_id*; None for the first page.
 
     None also when fewer than *size* todos come before it: the first page then
@@ -167,7 +167,7 @@ async def page_start_for(conn: Any, todo_id: int, size: int) -> int | None:
     return None if found is None else int(found)
 
 
-async def get_todo(conn: Any, todo_id: int) -> Todo:
+async def get_todo(conn: Connection, todo_id: int) -> Todo:
     """The todo with *todo_id*; :class:`NotFound` when there is none."""
     row = await (await conn.execute(_TODO_BY_ID, todo_id=todo_id)).first()
     if row is None:
@@ -175,7 +175,7 @@ async def get_todo(conn: Any, todo_id: int) -> Todo:
     return _todo(row)
 
 
-async def create_todo(conn: Any, name: str, finished: bool = False) -> Todo:
+async def create_todo(conn: Connection, name: str, finished: bool = False) -> Todo:
     """Store a new todo named *name* (stripped of surrounding whitespace).
 
     :class:`InvalidTodo` for a name that cannot be stored, :class:`Conflict`
@@ -196,7 +196,7 @@ async def create_todo(conn: Any, name: str, finished: bool = False) -> Todo:
     return _todo(row)
 
 
-async def _update(conn: Any, todo_id: int, values: dict[str, Any]) -> Todo:
+async def _update(conn: Connection, todo_id: int, values: dict[str, Any]) -> Todo:
     query = todo.update().where(todo.c.id == todo_id).values(**values).returning(*todo.c)
     try:
         row = await (await conn.execute(query)).first()
@@ -211,7 +211,7 @@ async def _update(conn: Any, todo_id: int, values: dict[str, Any]) -> Todo:
 
 
 async def update_todo(
-    conn: Any, todo_id: int, *, name: str | None = None, finished: bool | None = None
+    conn: Connection, todo_id: int, *, name: str | None = None, finished: bool | None = None
 ) -> Todo:
     """Change the given fields of a todo in one ``UPDATE``; returns it as stored.
 
@@ -229,7 +229,7 @@ async def update_todo(
     return await _update(conn, todo_id, values)
 
 
-async def toggle_finished(conn: Any, todo_id: int) -> Todo:
+async def toggle_finished(conn: Connection, todo_id: int) -> Todo:
     """Flip the todo's finished flag in one atomic ``UPDATE``; returns it as stored.
 
     ``SET finished = NOT finished``: reading the flag first and writing its
@@ -238,7 +238,7 @@ async def toggle_finished(conn: Any, todo_id: int) -> Todo:
     return await _update(conn, todo_id, {"finished": sa.not_(todo.c.finished)})
 
 
-async def delete_todo(conn: Any, todo_id: int) -> None:
+async def delete_todo(conn: Connection, todo_id: int) -> None:
     """Delete the todo with *todo_id*; :class:`NotFound` when there is none."""
     query = todo.delete().where(todo.c.id == todo_id).returning(todo.c.id)
     if await (await conn.execute(query)).first() is None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
+from portal.appkit import Conflict, Connection
 from portal.apps.todos.queries import create_todo
-from portal.platform.errors import Conflict
 
 __all__ = ["SAMPLE_TODOS", "seed"]
 
@@ -17,7 +16,7 @@ SAMPLE_TODOS: tuple[tuple[str, bool], ...] = (
 )
 
 
-async def seed(conn: Any) -> None:
+async def seed(conn: Connection) -> None:
     """Add each sample todo unless a todo of that name exists (it is left as it is)."""
     for name, finished in SAMPLE_TODOS:
         with contextlib.suppress(Conflict):

@@ -15,16 +15,19 @@ from typing import Any
 
 from aiohttp import web
 
+from portal.appkit import (
+    Conflict,
+    Event,
+    NotFound,
+    current_user,
+    db_key,
+    event_socket,
+    flash,
+    read_form,
+    render,
+    url_for,
+)
 from portal.apps.todos import queries
-from portal.platform.auth.session import current_user
-from portal.platform.errors import Conflict, NotFound
-from portal.platform.events import Event
-from portal.platform.flash import flash
-from portal.platform.formdata import read_form
-from portal.platform.keys import db_key
-from portal.platform.live import event_socket
-from portal.platform.templating import render
-from portal.platform.urls import url_for
 
 __all__ = ["PAGE_SIZE", "add", "delete", "index", "live", "toggle"]
 

@@ -9,8 +9,8 @@ declarations and the SQLAlchemy columns. Only active staff get in.
 from __future__ import annotations
 
 from portal.platform.admin.app import create_app
+from portal.platform.appspec import AppSpec
 from portal.platform.policy import HTML_SITE
-from portal.platform.registry import AppSpec
 
 __all__ = ["create_app", "spec"]
 

@@ -16,10 +16,10 @@ from yarl import URL
 from portal.platform.admin import editing, queries
 from portal.platform.admin.options import DELETE, Action
 from portal.platform.admin.resolve import Target, parse_ids, staff_user, target
-from portal.platform.errors import Conflict
-from portal.platform.flash import flash
-from portal.platform.formdata import read_form
-from portal.platform.keys import db_key
+from portal.platform.db.engine import db_key
+from portal.platform.edge.formdata import read_form
+from portal.platform.exceptions import Conflict
+from portal.platform.sessions.flash import flash
 from portal.platform.templating import render
 
 __all__ = ["apply", "confirm"]

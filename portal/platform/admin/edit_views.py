@@ -17,11 +17,11 @@ from portal.platform.admin import editing, forms, queries
 from portal.platform.admin.forms import AdminForm
 from portal.platform.admin.options import DELETE
 from portal.platform.admin.resolve import Target, row_id, staff_user, target
-from portal.platform.errors import Conflict, NotFound
-from portal.platform.flash import flash
-from portal.platform.formdata import read_form
-from portal.platform.keys import db_key
-from portal.platform.sessions import app_session
+from portal.platform.db.engine import Connection, db_key
+from portal.platform.edge.formdata import read_form
+from portal.platform.exceptions import Conflict, NotFound
+from portal.platform.sessions.flash import flash
+from portal.platform.sessions.storage import app_session
 from portal.platform.templating import render
 from portal.platform.urls import url_for
 
@@ -39,7 +39,7 @@ class _Children:
 
 
 async def _children(
-    conn: Any, found: Target, parent_id: int, posted: Mapping[str, list[int]] | None = None
+    conn: Connection, found: Target, parent_id: int, posted: Mapping[str, list[int]] | None = None
 ) -> _Children:
     """The first :data:`forms.INLINE_ROWS` children of each inline, or those *posted*.
 
@@ -88,7 +88,7 @@ def _link_children(request: web.Request, found: Target, form: AdminForm, parent_
         )
 
 
-async def _row(conn: Any, found: Target, wanted: int) -> dict[str, Any]:
+async def _row(conn: Connection, found: Target, wanted: int) -> dict[str, Any]:
     try:
         return await queries.get_row(conn, found.admin.table, wanted)
     except NotFound:

@@ -20,7 +20,8 @@ from portal.platform.admin.options import Action, AdminTable
 from portal.platform.admin.queries import Dependents
 from portal.platform.admin.registry import AdminSite
 from portal.platform.auth.users import User
-from portal.platform.errors import Conflict, Invalid, NotFound, PortalError
+from portal.platform.db.engine import Connection
+from portal.platform.exceptions import Conflict, Invalid, NotFound, PortalError
 
 __all__ = [
     "NO_CHANGES",
@@ -107,7 +108,7 @@ def _labels(admin: AdminTable, names: Sequence[str]) -> str:
 
 
 async def _write_inlines(
-    conn: Any, form: AdminForm, parent_id: int, changes: dict[str, list[Any]]
+    conn: Connection, form: AdminForm, parent_id: int, changes: dict[str, list[Any]]
 ) -> list[str]:
     """Store each inline's added, changed and deleted rows; returns what the log says."""
     notes: list[str] = []
@@ -152,7 +153,7 @@ async def _prepared(form: AdminForm) -> tuple[dict[str, Any], str | None]:
     return values, secret
 
 
-async def create(conn: Any, user: User, app: str, form: AdminForm) -> Saved:
+async def create(conn: Connection, user: User, app: str, form: AdminForm) -> Saved:
     """Store the add *form*'s row and its inline rows; :class:`Rejected` if refused."""
     admin = form.admin
     values, secret = await _prepared(form)
@@ -175,7 +176,7 @@ async def create(conn: Any, user: User, app: str, form: AdminForm) -> Saved:
     return Saved(row, summary, secret)
 
 
-async def change(conn: Any, user: User, app: str, row_id: int, form: AdminForm) -> Saved:
+async def change(conn: Connection, user: User, app: str, row_id: int, form: AdminForm) -> Saved:
     """Store the change *form*'s edits of row *row_id*; :class:`NotFound` if it is gone."""
     admin = form.admin
     values, _ = await _prepared(form)
@@ -206,7 +207,7 @@ async def change(conn: Any, user: User, app: str, row_id: int, form: AdminForm) 
 
 
 async def delete(
-    conn: Any, user: User, app: str, admin: AdminTable, ids: Sequence[int]
+    conn: Connection, user: User, app: str, admin: AdminTable, ids: Sequence[int]
 ) -> list[Row]:
     """Delete the rows among *ids* (their cascades go too); returns the deleted rows."""
     async with conn.begin():
@@ -226,7 +227,7 @@ async def delete(
 
 
 async def apply_action(
-    conn: Any, user: User, app: str, admin: AdminTable, action: Action, ids: Sequence[int]
+    conn: Connection, user: User, app: str, admin: AdminTable, action: Action, ids: Sequence[int]
 ) -> list[Row]:
     """Run a declared bulk *action* on the rows among *ids*; returns the rows it changed."""
     changed: list[Row] = []

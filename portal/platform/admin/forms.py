@@ -25,6 +25,7 @@ from portal.platform.admin.fields import (
 )
 from portal.platform.admin.options import AdminTable, Inline
 from portal.platform.admin.registry import AdminSite
+from portal.platform.db.engine import Connection
 
 __all__ = [
     "INLINE_ROWS",
@@ -342,7 +343,7 @@ def _all_fields(form: AdminForm) -> list[BoundField]:
     return bound
 
 
-async def check_references(conn: Any, form: AdminForm) -> None:
+async def check_references(conn: Connection, form: AdminForm) -> None:
     """Set an error on each foreign key naming a row that does not exist."""
     for bound in _all_fields(form):
         table = bound.field.references
@@ -352,7 +353,7 @@ async def check_references(conn: Any, form: AdminForm) -> None:
             bound.error = "Select a valid choice; that row does not exist."
 
 
-async def load_options(conn: Any, site: AdminSite, form: AdminForm) -> None:
+async def load_options(conn: Connection, site: AdminSite, form: AdminForm) -> None:
     """Fill each foreign key's choices, and a read-only one's title."""
     for bound in _all_fields(form):
         table = bound.field.references

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from portal.platform.auth.session import current_user, session_user_id
+from portal.platform.auth.current import current_user, session_user_id
 from portal.platform.auth.users import get_user
-from portal.platform.errors import NotFound
-from portal.platform.keys import db_key
+from portal.platform.db.engine import db_key
+from portal.platform.exceptions import NotFound
 from portal.platform.urls import url_for
 
 __all__ = ["staff_only"]

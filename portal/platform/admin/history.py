@@ -20,6 +20,7 @@ from portal.platform.admin.fields import to_json
 from portal.platform.admin.options import AdminTable
 from portal.platform.admin.tables import admin_log
 from portal.platform.auth.users import User
+from portal.platform.db.engine import Connection
 
 __all__ = [
     "HISTORY_PAGE",
@@ -115,7 +116,7 @@ def ordered_changes(
 
 
 async def record(
-    conn: Any,
+    conn: Connection,
     user: User,
     *,
     app: str,
@@ -140,7 +141,7 @@ async def record(
     )
 
 
-async def recent(conn: Any, limit: int = 10) -> list[Entry]:
+async def recent(conn: Connection, limit: int = 10) -> list[Entry]:
     """The newest entries, newest first."""
     query = sa.select(admin_log).order_by(admin_log.c.id.desc()).limit(limit)
     return [_entry(row) async for row in await conn.execute(query)]
@@ -151,7 +152,7 @@ HISTORY_PAGE = 50
 
 
 async def for_row(
-    conn: Any,
+    conn: Connection,
     app: str,
     table: str,
     row_id: int,

@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.platform.errors import ConfigurationError
+from portal.platform.exceptions import ConfigurationError
 
 __all__ = [
     "DELETE",

@@ -17,7 +17,8 @@ import psycopg2.errors
 import sqlalchemy as sa
 
 from portal.platform.admin.listing import Condition, Equals, IsNull, ListQuery
-from portal.platform.errors import Conflict, Invalid, NotFound
+from portal.platform.db.engine import Connection
+from portal.platform.exceptions import Conflict, Invalid, NotFound
 
 __all__ = [
     "PAGE_SIZE",
@@ -132,14 +133,18 @@ def list_statement(
     )
 
 
-async def count_rows(conn: Any, table: sa.Table, where: Iterable[Any] = ()) -> int:
+async def count_rows(conn: Connection, table: sa.Table, where: Iterable[Any] = ()) -> int:
     """How many rows of *table* match *where* (all of them by default)."""
     statement = sa.select(sa.func.count()).select_from(table).where(*where)
     return int(await conn.scalar(statement))
 
 
 async def list_page(
-    conn: Any, table: sa.Table, columns: Sequence[str], search: Sequence[str], query: ListQuery
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    search: Sequence[str],
+    query: ListQuery,
 ) -> Page:
     """The rows of the page *query* asks for (the last one if it asks past the end)."""
     total = await count_rows(conn, table, _where(table, search, query))
@@ -150,7 +155,7 @@ async def list_page(
     return Page(rows=rows, total=total, number=number, pages=pages)
 
 
-async def get_row(conn: Any, table: sa.Table, row_id: int, *, lock: bool = False) -> Row:
+async def get_row(conn: Connection, table: sa.Table, row_id: int, *, lock: bool = False) -> Row:
     """Row *row_id* of *table*; :class:`NotFound` when there is none."""
     statement = sa.select(table).where(table.c.id == row_id)
     if lock:
@@ -162,7 +167,7 @@ async def get_row(conn: Any, table: sa.Table, row_id: int, *, lock: bool = False
 
 
 async def get_rows(
-    conn: Any, table: sa.Table, ids: Iterable[int], *, lock: bool = False
+    conn: Connection, table: sa.Table, ids: Iterable[int], *, lock: bool = False
 ) -> list[Row]:
     """The rows of *table* among *ids* that exist, by id."""
     statement = sa.select(table).where(table.c.id.in_(list(ids))).order_by(table.c.id)
@@ -171,12 +176,12 @@ async def get_rows(
     return [_row(row) async for row in await conn.execute(statement)]
 
 
-async def exists(conn: Any, table: sa.Table, row_id: int) -> bool:
+async def exists(conn: Connection, table: sa.Table, row_id: int) -> bool:
     """Whether *table* has a row *row_id*."""
     return bool(await conn.scalar(sa.select(sa.exists().where(table.c.id == row_id))))
 
 
-async def titles(conn: Any, title: sa.Column, ids: Iterable[int]) -> dict[int, str]:
+async def titles(conn: Connection, title: sa.Column, ids: Iterable[int]) -> dict[int, str]:
     """The title of each of *ids* in the table *title* belongs to."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -186,7 +191,7 @@ async def titles(conn: Any, title: sa.Column, ids: Iterable[int]) -> dict[int, s
     return {row[0]: str(row[1]) async for row in await conn.execute(statement)}
 
 
-async def options(conn: Any, title: sa.Column, limit: int) -> list[tuple[int, str]] | None:
+async def options(conn: Connection, title: sa.Column, limit: int) -> list[tuple[int, str]] | None:
     """Every row of *title*'s table as ``(id, title)``, by title; None if over *limit*."""
     table = title.table
     statement = sa.select(table.c.id, title).order_by(title, table.c.id).limit(limit + 1)
@@ -195,7 +200,7 @@ async def options(conn: Any, title: sa.Column, limit: int) -> list[tuple[int, st
 
 
 async def children(
-    conn: Any,
+    conn: Connection,
     table: sa.Table,
     fk_column: str,
     parent_id: int,
@@ -215,7 +220,7 @@ async def children(
     return [_row(row) async for row in await conn.execute(statement)]
 
 
-async def count_children(conn: Any, table: sa.Table, fk_column: str, parent_id: int) -> int:
+async def count_children(conn: Connection, table: sa.Table, fk_column: str, parent_id: int) -> int:
     """How many rows of *table* have *fk_column* set to *parent_id*."""
     statement = sa.select(sa.func.count()).select_from(table).where(table.c[fk_column] == parent_id)
     return int(await conn.scalar(statement))
@@ -252,14 +257,16 @@ def _integrity(table: sa.Table) -> Iterator[None]:
         raise Invalid(exc.diag.message_primary or "invalid value") from exc
 
 
-async def insert_row(conn: Any, table: sa.Table, values: Mapping[str, Any]) -> Row:
+async def insert_row(conn: Connection, table: sa.Table, values: Mapping[str, Any]) -> Row:
     """Store a new row; returns it as stored (defaults filled in)."""
     with _integrity(table):
         result = await conn.execute(table.insert().values(**values).returning(*table.c))
         return _row(await result.first())
 
 
-async def update_row(conn: Any, table: sa.Table, row_id: int, values: Mapping[str, Any]) -> Row:
+async def update_row(
+    conn: Connection, table: sa.Table, row_id: int, values: Mapping[str, Any]
+) -> Row:
     """Change row *row_id*; returns it as stored. :class:`NotFound` when there is none."""
     if not values:
         return await get_row(conn, table, row_id)
@@ -272,7 +279,7 @@ async def update_row(conn: Any, table: sa.Table, row_id: int, values: Mapping[st
 
 
 async def apply_values(
-    conn: Any, table: sa.Table, ids: Iterable[int], values: Mapping[str, Any]
+    conn: Connection, table: sa.Table, ids: Iterable[int], values: Mapping[str, Any]
 ) -> list[tuple[Row, Row]]:
     """Set *values* on the rows among *ids*; returns each row before and after."""
     before = {row["id"]: row for row in await get_rows(conn, table, ids, lock=True)}
@@ -286,7 +293,7 @@ async def apply_values(
     return sorted(((before[row["id"]], row) for row in after), key=lambda pair: pair[0]["id"])
 
 
-async def delete_rows(conn: Any, table: sa.Table, ids: Iterable[int]) -> list[Row]:
+async def delete_rows(conn: Connection, table: sa.Table, ids: Iterable[int]) -> list[Row]:
     """Delete the rows among *ids* (the database cascades); returns them as they were."""
     statement = table.delete().where(table.c.id.in_(list(ids))).returning(*table.c)
     with _integrity(table):
@@ -312,7 +319,7 @@ class Dependents:
 
 
 async def dependents(
-    conn: Any, tables: Iterable[sa.Table], table: sa.Table, ids: Sequence[int]
+    conn: Connection, tables: Iterable[sa.Table], table: sa.Table, ids: Sequence[int]
 ) -> list[Dependents]:
     """What deleting *ids* of *table* would take with it (or be blocked by), among *tables*.
 

@@ -14,8 +14,8 @@ from aiohttp import web
 
 from portal.platform.admin.builtin import PLATFORM_TABLES
 from portal.platform.admin.options import AdminTable
-from portal.platform.errors import ConfigurationError
-from portal.platform.keys import mounts_key
+from portal.platform.appspec import mounts_key
+from portal.platform.exceptions import ConfigurationError
 
 __all__ = ["PLATFORM", "AdminApp", "AdminSite", "admin_site"]
 

@@ -15,7 +15,7 @@ from yarl import URL
 
 from portal.platform.admin.options import AdminTable
 from portal.platform.admin.registry import AdminApp, AdminSite, admin_site
-from portal.platform.auth.session import current_user
+from portal.platform.auth.current import current_user
 from portal.platform.auth.users import User
 from portal.platform.urls import url_for
 

@@ -17,7 +17,7 @@ from portal.platform.admin.forms import OPTIONS_LIMIT
 from portal.platform.admin.listing import parse_list_query
 from portal.platform.admin.registry import AdminSite, admin_site
 from portal.platform.admin.resolve import Target, parse_ids, row_id, target
-from portal.platform.keys import db_key
+from portal.platform.db.engine import Connection, db_key
 from portal.platform.templating import render
 from portal.platform.urls import url_for
 
@@ -67,7 +67,7 @@ async def index(request: web.Request) -> web.Response:
 
 
 async def _fk_data(
-    conn: Any, found: Target, rows: Sequence[Mapping[str, Any]]
+    conn: Connection, found: Target, rows: Sequence[Mapping[str, Any]]
 ) -> tuple[dict[str, dict[int, str]], dict[str, list[tuple[int, str]] | None]]:
     """Titles of the rows the page's foreign keys point at, and each FK filter's choices."""
     admin = found.admin

@@ -15,13 +15,27 @@ from pydantic import BaseModel, ValidationError
 from portal.platform.api.jsonkeys import repeated_key
 from portal.platform.api.pagination import MAX_ID, PageQuery, page_of
 from portal.platform.api.problems import FieldError, problem_response
+from portal.platform.appspec import Mounts, mounts_key
+from portal.platform.auth.current import user_key
 from portal.platform.auth.tokens import authenticate_token
 from portal.platform.auth.users import User
-from portal.platform.errors import Conflict, Invalid, NotFound
-from portal.platform.keys import api_endpoints_key, db_key, mounts_key, settings_key, user_key
-from portal.platform.registry import Mounts
+from portal.platform.db.engine import db_key
+from portal.platform.exceptions import Conflict, Invalid, NotFound
+from portal.platform.keys import settings_key
 
-__all__ = ["Access", "Call", "Endpoint", "HasId", "bearer_secret", "install", "json_response"]
+__all__ = [
+    "Access",
+    "Call",
+    "Endpoint",
+    "HasId",
+    "api_endpoints_key",
+    "bearer_secret",
+    "install",
+    "json_response",
+]
+
+#: The endpoints an API app was built from (its router and its OpenAPI document).
+api_endpoints_key: web.AppKey[tuple[Endpoint, ...]] = web.AppKey("api_endpoints_key")
 
 #: Who may call an endpoint: anyone, any token holder, or a staff user's token.
 Access = Literal["public", "user", "staff"]

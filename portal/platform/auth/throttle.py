@@ -15,7 +15,7 @@ Once a limit is reached, every attempt it covers is refused (429 with
 reached it leaves the window. The account is the username as typed,
 lower-cased, so an unknown name is throttled exactly like a real one. The
 address is the client's as the site sees it: the peer, or what a *trusted*
-proxy reports in ``X-Forwarded-For`` (:mod:`portal.platform.proxy`); an IPv6
+proxy reports in ``X-Forwarded-For`` (:mod:`portal.platform.edge.proxy`); an IPv6
 client counts by its /64, which one client usually holds whole.
 
 No database connection is held while a password is checked (a quarter of a
@@ -50,7 +50,8 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from portal.platform.auth.tables import login_failures
-from portal.platform.errors import PortalError
+from portal.platform.db.engine import Connection
+from portal.platform.exceptions import PortalError
 from portal.settings import Settings
 
 __all__ = [
@@ -224,7 +225,7 @@ _SWEEP = login_failures.delete().where(
 )
 
 
-async def reserve(conn: Any, attempt: Attempt, limits: Limits) -> None:
+async def reserve(conn: Connection, attempt: Attempt, limits: Limits) -> None:
     """Record *attempt* as a failure before its password is checked; :class:`Throttled`
     when a limit is reached, and then nothing is recorded.
 
@@ -254,7 +255,7 @@ async def reserve(conn: Any, attempt: Attempt, limits: Limits) -> None:
     await conn.execute(_SWEEP, window=limits.window)
 
 
-async def clear(conn: Any, attempt: Attempt) -> None:
+async def clear(conn: Connection, attempt: Attempt) -> None:
     """Forget the failures of *attempt*'s account from its address (its own reservation
     included), after the right password: other addresses' failures still count."""
     await conn.execute(_CLEAR, account=attempt.account, address=attempt.address)

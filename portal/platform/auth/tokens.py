@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from portal.platform.auth.tables import api_tokens, users
 from portal.platform.auth.users import User, user_columns, user_from_row
-from portal.platform.errors import NotFound
+from portal.platform.db.engine import Connection
+from portal.platform.exceptions import NotFound
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -68,7 +69,9 @@ def _token(row: Any) -> ApiToken:
     )
 
 
-async def create_token(conn: Any, user_id: int, name: str = "default") -> tuple[ApiToken, str]:
+async def create_token(
+    conn: Connection, user_id: int, name: str = "default"
+) -> tuple[ApiToken, str]:
     """A new token for *user_id*: its record, and the secret to show once."""
     secret, token_hash = generate_token()
     query = (
@@ -80,13 +83,13 @@ async def create_token(conn: Any, user_id: int, name: str = "default") -> tuple[
     return _token(row), secret
 
 
-async def list_tokens(conn: Any, user_id: int) -> list[ApiToken]:
+async def list_tokens(conn: Connection, user_id: int) -> list[ApiToken]:
     """Every token of *user_id*, revoked ones included, oldest first."""
     query = sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.id)
     return [_token(row) for row in await (await conn.execute(query)).fetchall()]
 
 
-async def revoke_token(conn: Any, token_id: int) -> ApiToken:
+async def revoke_token(conn: Connection, token_id: int) -> ApiToken:
     """Revoke token *token_id* for good; :class:`NotFound` when there is none."""
     query = (
         api_tokens.update()
@@ -125,7 +128,7 @@ _TOUCH = (
 )
 
 
-async def authenticate_token(conn: Any, secret: str) -> User | None:
+async def authenticate_token(conn: Connection, secret: str) -> User | None:
     """The active user *secret* belongs to, unless it is unknown or revoked.
 
     Records when the token was last used, to :data:`LAST_USED_RESOLUTION`.

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from portal.platform.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from portal.platform.auth.tables import users
-from portal.platform.errors import Conflict, NotFound, PortalError
+from portal.platform.db.engine import Connection
+from portal.platform.exceptions import Conflict, NotFound, PortalError
 
 __all__ = [
     "InvalidUser",
@@ -69,7 +70,7 @@ def user_from_row(row: Any) -> User:
     )
 
 
-async def get_user(conn: Any, user_id: int) -> User:
+async def get_user(conn: Connection, user_id: int) -> User:
     """The user with *user_id*; :class:`NotFound` when there is none."""
     row = await (await conn.execute(_USER_BY_ID, user_id=user_id)).first()
     if row is None:
@@ -77,7 +78,7 @@ async def get_user(conn: Any, user_id: int) -> User:
     return user_from_row(row)
 
 
-async def get_user_by_username(conn: Any, username: str) -> User:
+async def get_user_by_username(conn: Connection, username: str) -> User:
     """The user named *username*; :class:`NotFound` when there is none."""
     query = sa.select(*user_columns).where(users.c.username == username)
     row = await (await conn.execute(query)).first()
@@ -86,7 +87,7 @@ async def get_user_by_username(conn: Any, username: str) -> User:
     return user_from_row(row)
 
 
-async def password_hash_of(conn: Any, username: str) -> tuple[User, str] | None:
+async def password_hash_of(conn: Connection, username: str) -> tuple[User, str] | None:
     """The user named *username* and their hash, for checking a login."""
     query = sa.select(*user_columns, users.c.password_hash).where(users.c.username == username)
     row = await (await conn.execute(query)).first()
@@ -106,7 +107,9 @@ def validate_password(password: str) -> None:
         raise InvalidUser(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
 
 
-async def create_user(conn: Any, username: str, password: str, *, is_staff: bool = False) -> User:
+async def create_user(
+    conn: Connection, username: str, password: str, *, is_staff: bool = False
+) -> User:
     """Store a new user with a hashed password; :class:`Conflict` if the name is taken."""
     validate_credentials(username, password)
     password_hash = await hash_password(password)
@@ -122,7 +125,7 @@ async def create_user(conn: Any, username: str, password: str, *, is_staff: bool
     return user_from_row(row)
 
 
-async def set_password(conn: Any, username: str, password: str) -> User:
+async def set_password(conn: Connection, username: str, password: str) -> User:
     """Give *username* a new password; :class:`NotFound` when there is no such user.
 
     Every session of the user ends with it: the ``users_end_sessions``
@@ -155,7 +158,7 @@ _LOGGED_IN = (
 )
 
 
-async def touch_last_login(conn: Any, user_id: int, checked_hash: str) -> User | None:
+async def touch_last_login(conn: Connection, user_id: int, checked_hash: str) -> User | None:
     """Record that *user_id* has just logged in with a password checked against *checked_hash*.
 
     The password is checked with no connection held, so the user may have
@@ -167,7 +170,7 @@ async def touch_last_login(conn: Any, user_id: int, checked_hash: str) -> User |
     return None if row is None else user_from_row(row)
 
 
-async def end_sessions(conn: Any, user_id: int) -> None:
+async def end_sessions(conn: Connection, user_id: int) -> None:
     """End every session of *user_id*, on every device, copied cookies included.
 
     Changing the password or deactivating the user does the same, by trigger.

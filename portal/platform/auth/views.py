@@ -8,14 +8,15 @@ from urllib.parse import urlsplit
 
 from aiohttp import hdrs, web
 
-from portal.platform.audit import refusal_reason_key
 from portal.platform.auth import throttle
+from portal.platform.auth.current import current_user, log_in, log_out
 from portal.platform.auth.passwords import hash_slots_key, verify_password
-from portal.platform.auth.session import current_user, log_in, log_out
 from portal.platform.auth.users import User, password_hash_of, touch_last_login
-from portal.platform.flash import flash
-from portal.platform.formdata import read_form
-from portal.platform.keys import db_key, settings_key
+from portal.platform.db.engine import db_key
+from portal.platform.edge.audit import refusal_reason_key
+from portal.platform.edge.formdata import read_form
+from portal.platform.keys import settings_key
+from portal.platform.sessions.flash import flash
 from portal.platform.templating import render
 from portal.platform.urls import url_for
 

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from portal.platform.errors import PortalError
-from portal.platform.registry import AppSpec
+from portal.platform.appspec import AppSpec
+from portal.platform.exceptions import PortalError
 from portal.settings import Settings, load_settings
 
 __all__ = [
@@ -60,7 +60,7 @@ def database_url(settings: Settings) -> str:
     """The configured database, or the embedded PostgreSQL, started if need be."""
     if settings.database_url is not None:
         return settings.database_url
-    from portal.platform import embedded
+    from portal.platform.db import embedded
 
     return embedded.start(settings.data_dir)
 

@@ -23,8 +23,8 @@ def _changepassword(args: argparse.Namespace) -> int:
         set_password,
         validate_password,
     )
-    from portal.platform.db import connect
-    from portal.platform.errors import NotFound
+    from portal.platform.db.engine import connect
+    from portal.platform.exceptions import NotFound
 
     url = database_url(command_settings(args))
 

@@ -26,8 +26,8 @@ def create_account(args: argparse.Namespace, username: str, *, is_staff: bool) -
     refused password starts no embedded server and writes nothing.
     """
     from portal.platform.auth.users import InvalidUser, create_user, validate_credentials
-    from portal.platform.db import connect
-    from portal.platform.errors import Conflict
+    from portal.platform.db.engine import connect
+    from portal.platform.exceptions import Conflict
 
     password = read_new_password(args)
     try:

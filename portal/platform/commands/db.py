@@ -16,7 +16,7 @@ _DATA_MARKS = ("postgres", "secret_key", ".seeded")
 
 
 def _db(args: argparse.Namespace) -> int:
-    from portal.platform import embedded
+    from portal.platform.db import embedded
 
     settings = command_settings(args)
     if args.action == "delete":
@@ -32,7 +32,7 @@ def _db(args: argparse.Namespace) -> int:
 
 def _delete_data(data_dir: Path, *, confirm: bool) -> int:
     """Delete the data folder, but only one that is portal's, and only when confirmed."""
-    from portal.platform import embedded
+    from portal.platform.db import embedded
 
     folder = data_dir.resolve()
     if not folder.exists():

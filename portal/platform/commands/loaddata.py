@@ -28,7 +28,7 @@ _EPILOG = (
 
 def _loaddata(args: argparse.Namespace) -> int:
     from portal.platform.datatransfer import data_tables, load, parse
-    from portal.platform.db import connect
+    from portal.platform.db.engine import connect
 
     settings = command_settings(args)
     data = data_tables(installed_apps(settings))

@@ -28,9 +28,9 @@ import sqlalchemy as sa
 from psycopg2 import sql
 from yarl import URL
 
+from portal.platform.appspec import AppSpec
 from portal.platform.commands.base import Command, CommandError, command_settings, installed_apps
-from portal.platform.migrations import Branch, alembic_config, branches, find_branch
-from portal.platform.registry import AppSpec
+from portal.platform.db.schema import Branch, alembic_config, branches, find_branch
 from portal.settings import Settings
 
 __all__ = ["Change", "Drift", "command", "differences", "make_migration", "scratch_database"]
@@ -65,7 +65,7 @@ def scratch_database(settings: Settings) -> Iterator[str]:
     With no database URL configured that is the embedded PostgreSQL, stopped
     again afterwards if this call had to start it.
     """
-    from portal.platform import embedded
+    from portal.platform.db import embedded
 
     name = f"portal_scratch_{secrets.token_hex(6)}"
     started = False

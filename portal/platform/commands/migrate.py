@@ -20,7 +20,7 @@ __all__ = ["command"]
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from portal.platform.migrations import find_branch, migrate_branch, upgrade
+    from portal.platform.db.schema import find_branch, migrate_branch, upgrade
 
     settings = command_settings(args)
     specs = installed_apps(settings)

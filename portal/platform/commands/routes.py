@@ -53,7 +53,8 @@ class RouteInfo:
 
 def list_routes(root: web.Application) -> list[RouteInfo]:
     """Every route of *root* and of each sub-app mounted on it, in router order."""
-    from portal.platform.keys import mounts_key, policy_key
+    from portal.platform.appspec import mounts_key
+    from portal.platform.policy import policy_key
 
     names = {id(mounted.app): mounted.spec.name for mounted in root.get(mounts_key, ())}
 
@@ -101,7 +102,7 @@ def _method_rank(method: str) -> tuple[int, str]:
 
 def _endpoints(app: web.Application) -> dict[tuple[str, str], Any]:
     """An API app's endpoints by (method, route name): their real handler and access."""
-    from portal.platform.keys import api_endpoints_key
+    from portal.platform.api.endpoints import api_endpoints_key
 
     return {(e.method, e.name): e for e in app.get(api_endpoints_key, ())}
 

@@ -16,9 +16,9 @@ log = logging.getLogger("portal")
 def _run(args: argparse.Namespace) -> int:
     import uvloop
 
-    from portal.platform import embedded
+    from portal.platform.db import embedded
     from portal.platform.root import build_site
-    from portal.platform.serving import serve
+    from portal.platform.serve.production import serve
 
     settings = command_settings(args, serving=True)
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}

@@ -16,7 +16,7 @@ __all__ = ["command"]
 
 
 def _seed(args: argparse.Namespace) -> int:
-    from portal.platform.db import connect
+    from portal.platform.db.engine import connect
 
     settings = command_settings(args)
 

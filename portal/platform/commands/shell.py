@@ -29,13 +29,14 @@ from typing import Any
 import sqlalchemy as sa
 from yarl import URL
 
+from portal.platform.appspec import AppSpec
 from portal.platform.commands.base import (
     Command,
     command_settings,
     database_url,
     installed_apps,
 )
-from portal.platform.registry import AppSpec
+from portal.platform.db.engine import Connection
 
 __all__ = ["AsyncConsole", "command", "load_tables"]
 
@@ -131,7 +132,7 @@ def load_tables(specs: Iterable[AppSpec]) -> dict[str, dict[str, sa.Table]]:
 def _namespace(
     settings: Any,
     engine: Any,
-    conn: Any,
+    conn: Connection,
     specs: tuple[AppSpec, ...],
     groups: Mapping[str, Mapping[str, sa.Table]],
 ) -> tuple[dict[str, Any], list[str]]:
@@ -174,8 +175,8 @@ def _banner(url: str, groups: Mapping[str, Mapping[str, sa.Table]], hidden: list
 
 
 def _shell(args: argparse.Namespace) -> int:
-    from portal.platform.db import create_engine
-    from portal.platform.dbpool import with_application_name
+    from portal.platform.db.engine import create_engine
+    from portal.platform.db.pool import with_application_name
 
     settings = command_settings(args)
     specs = installed_apps(settings)

@@ -15,7 +15,7 @@ __all__ = ["command"]
 
 
 def _showmigrations(args: argparse.Namespace) -> int:
-    from portal.platform.migrations import PLATFORM, applied_revisions, branches, find_branch
+    from portal.platform.db.schema import PLATFORM, applied_revisions, branches, find_branch
 
     settings = command_settings(args)
     specs = installed_apps(settings)

@@ -13,8 +13,8 @@ __all__ = ["command"]
 def _token(args: argparse.Namespace) -> int:
     from portal.platform.auth import tokens
     from portal.platform.auth.users import get_user_by_username
-    from portal.platform.db import connect
-    from portal.platform.errors import NotFound
+    from portal.platform.db.engine import connect
+    from portal.platform.exceptions import NotFound
 
     async def run() -> None:
         async with connect(database_url(command_settings(args))) as conn:

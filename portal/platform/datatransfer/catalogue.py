@@ -11,8 +11,8 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from portal.platform.errors import PortalError
-from portal.platform.registry import AppSpec
+from portal.platform.appspec import AppSpec
+from portal.platform.exceptions import PortalError
 
 __all__ = ["PLATFORM", "DataTables", "TransferError", "data_tables"]
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from typing import IO
 
 import psycopg2
 import sqlalchemy as sa
 
 from portal.platform.datatransfer.catalogue import DataTables, TransferError
 from portal.platform.datatransfer.values import Codec, table_codecs
+from portal.platform.db.engine import Connection
 
 __all__ = ["dump"]
 
 
-async def dump(conn: Any, data: DataTables, labels: Sequence[str], out: IO[str]) -> int:
+async def dump(conn: Connection, data: DataTables, labels: Sequence[str], out: IO[str]) -> int:
     """Write the rows of the tables *labels* name to *out* as a dump; the number of rows."""
     codecs = {label: table_codecs(data.tables[label]) for label in labels}
     out.write("[")
@@ -28,7 +29,7 @@ async def dump(conn: Any, data: DataTables, labels: Sequence[str], out: IO[str])
 
 
 async def _dump_tables(
-    conn: Any,
+    conn: Connection,
     data: DataTables,
     labels: Sequence[str],
     codecs: Mapping[str, Mapping[str, Codec]],

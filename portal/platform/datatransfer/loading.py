@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql
 
 from portal.platform.datatransfer.catalogue import DataTables, TransferError
 from portal.platform.datatransfer.values import Codec, table_codecs
+from portal.platform.db.engine import Connection
 
 __all__ = ["LoadResult", "Record", "load", "parse"]
 
@@ -122,7 +123,7 @@ def _required(column: sa.Column[Any]) -> bool:
     return not column.nullable and column.server_default is None and column.default is None
 
 
-async def load(conn: Any, data: DataTables, records: Sequence[Record]) -> LoadResult:
+async def load(conn: Connection, data: DataTables, records: Sequence[Record]) -> LoadResult:
     """Insert *records* in one transaction, updating rows whose primary key exists.
 
     On any error nothing is written and a :class:`TransferError` names the
@@ -163,7 +164,7 @@ def _batches(records: Sequence[Record], data: DataTables) -> Iterator[list[Recor
         yield batch
 
 
-async def _load_batch(conn: Any, table: sa.Table, batch: Sequence[Record]) -> list[bool]:
+async def _load_batch(conn: Connection, table: sa.Table, batch: Sequence[Record]) -> list[bool]:
     """Upsert *batch*; for each row written, whether it is new. An error names its record."""
     # One statement per batch (one row each would take a millisecond a row); a
     # savepoint lets a refused batch be replayed a row at a time to name the
@@ -208,7 +209,7 @@ def _reason(exc: psycopg2.Error) -> str:
     return f"{reason} ({diag.message_detail})" if diag.message_detail else reason
 
 
-async def _reset_sequence(conn: Any, table: sa.Table) -> None:
+async def _reset_sequence(conn: Connection, table: sa.Table) -> None:
     """Move *table*'s id sequence past its largest id (never back: ids stay unique in time)."""
     for column in table.primary_key:
         if not isinstance(column.type, sa.Integer):

@@ -28,7 +28,7 @@ from aiohttp_debugtoolbar.tbtools.tbtools import get_traceback
 from aiohttp_debugtoolbar.toolbar import DebugToolbar
 from aiohttp_debugtoolbar.utils import APP_KEY, AppState, ContextSwitcher
 
-from portal.platform.live import socket_observer
+from portal.platform.live.sockets import socket_observer
 from portal.platform.toolbar.sockets import socket_log_key
 
 __all__ = ["record_sent_status", "toolbar_middleware"]

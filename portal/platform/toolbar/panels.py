@@ -12,7 +12,7 @@ from aiohttp_debugtoolbar.panels import HeaderDebugPanel, RequestVarsDebugPanel
 from aiohttp_debugtoolbar.panels.base import DebugPanel
 from aiohttp_session import Session
 
-from portal.platform.sqltrace import QueryRecord, recording
+from portal.platform.db.tracing import QueryRecord, recording
 from portal.platform.templating import template_recorder
 from portal.platform.toolbar.redaction import REDACTED, is_secret_field, redact_headers
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from portal.platform.csrf import CSRF_FIELD, CSRF_HEADER
+from portal.platform.edge.csrf import CSRF_FIELD, CSRF_HEADER
 
 __all__ = ["REDACTED", "is_secret_field", "redact_headers"]
 

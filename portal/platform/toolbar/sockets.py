@@ -44,9 +44,9 @@ class SentMessage:
 
 
 class SocketLog:
-    """The process's live sockets, as :func:`portal.platform.live.event_socket` reports them.
+    """The live sockets, as :func:`portal.platform.live.sockets.event_socket` reports them.
 
-    A :class:`portal.platform.live.SocketObserver`, bounded: it keeps the
+    A :class:`portal.platform.live.sockets.SocketObserver`, bounded: it keeps the
     open sockets and the last :data:`KEEP_MESSAGES` messages, never more.
     """
 

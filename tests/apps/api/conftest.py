@@ -12,7 +12,7 @@ from aiohttp import ClientResponse
 from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from tests.conftest import Client
+from portal.testing import Client
 
 
 class Api:

@@ -15,14 +15,15 @@ import sqlalchemy as sa
 from portal.apps.polls.queries import count_questions, create_question, get_question
 from portal.apps.todos import queries
 from portal.platform.api.endpoints import Call, Endpoint, install
+from portal.platform.appspec import AppSpec
 from portal.platform.auth.tables import users
 from portal.platform.auth.tokens import revoke_token
 from portal.platform.auth.users import User
 from portal.platform.policy import JSON_API
-from portal.platform.registry import AppSpec
 from portal.settings import Settings
+from portal.testing import MakeClient
 from tests.apps.api.conftest import Api, body_of, fields_of, problem_of
-from tests.conftest import INSTALLED_APPS, MakeClient
+from tests.conftest import INSTALLED_APPS
 
 # 400
 

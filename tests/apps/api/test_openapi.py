@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from portal.platform.api.endpoints import api_endpoints_key
 from portal.platform.api.problems import PROBLEM_TYPE
-from portal.platform.keys import api_endpoints_key, mounts_key
+from portal.platform.appspec import mounts_key
 from portal.settings import Settings
+from portal.testing import Client, MakeClient
 from tests.apps.api.conftest import Api, body_of
-from tests.conftest import Client, MakeClient
 
 WRITES = {"post", "put", "patch", "delete"}
 REF_PREFIX = "#/components/schemas/"

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from portal.apps.polls import queries
 from portal.apps.polls.tables import choice
 from portal.settings import Settings
+from portal.testing import MakeClient
 from tests.apps.api.conftest import Api, body_of, fields_of, problem_of
-from tests.conftest import MakeClient
 
 PUB_DATE = dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.UTC)
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from portal.apps.polls.queries import MAX_CHOICES
 from portal.apps.polls.tables import question
+from portal.testing import MakeClient
 from tests.apps.api.conftest import Api, body_of, problem_of
 from tests.apps.polls.conftest import count_choices, create_crowded_question
-from tests.conftest import MakeClient
 
 MANY = 20_000
 #: Far above a detail embedding MAX_CHOICES choices, far below one embedding MANY.

@@ -9,8 +9,8 @@ import pytest
 from portal.apps.todos import queries
 from portal.apps.todos.queries import Todo
 from portal.settings import Settings
+from portal.testing import MakeClient
 from tests.apps.api.conftest import Api, body_of, fields_of, problem_of
-from tests.conftest import MakeClient
 
 # Reading
 

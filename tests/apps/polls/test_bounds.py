@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from portal.apps.polls.queries import MAX_CHOICES
 from portal.apps.polls.tables import choice
+from portal.testing import Client, MakeClient, csrf_token
 from tests.apps.polls.conftest import Poll, create_crowded_question
-from tests.conftest import Client, MakeClient, csrf_token
 
 MANY = 20_000
 #: Far above a page of MAX_CHOICES choices (about 20 KB), far below one of MANY (megabytes).

@@ -13,10 +13,10 @@ from yarl import URL
 from portal.apps import polls
 from portal.apps.polls import queries
 from portal.main import create_app
-from portal.platform.keys import mounts_key
+from portal.platform.appspec import mounts_key
 from portal.platform.urls import url_for
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient, csrf_token
+from portal.testing import Client, MakeClient, csrf_token
 
 _LINK = re.compile(r'(?:href|action|src)="([^"]*)"')
 #: The old prefix as a path segment (``/polls.css`` is a file name, not the prefix).

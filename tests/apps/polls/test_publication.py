@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from portal.apps.polls.tables import question
 from portal.platform.auth.tables import users
 from portal.platform.auth.users import User
+from portal.testing import Client, csrf_token, log_in
 from tests.apps.polls.conftest import Poll, create_question, one_second_ahead, votes_of
-from tests.conftest import Client, csrf_token, log_in
 
 _LISTED = re.compile(r'<li><a href="/polls/\d+/">([^<]*)</a></li>')
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from portal.apps.polls import queries
 from portal.apps.polls.tables import choice, question
-from portal.platform.errors import NotFound
+from portal.platform.exceptions import NotFound
 
 
 def _ago(**delta: float) -> dt.datetime:

@@ -10,7 +10,7 @@ from markupsafe import escape
 from portal.apps.polls import queries
 from portal.apps.polls.seed import SAMPLE_QUESTIONS, seed
 from portal.apps.polls.tables import question
-from tests.conftest import Client
+from portal.testing import Client
 
 
 async def _question_texts(conn: Any) -> list[str]:

@@ -13,8 +13,8 @@ from cryptography.fernet import Fernet
 
 from portal.apps.polls import queries
 from portal.apps.polls.tables import choice
-from portal.platform.sessions import AppSession, derive_key
-from tests.conftest import TEST_SECRET, Client, csrf_token
+from portal.platform.sessions.storage import AppSession, derive_key
+from portal.testing import TEST_SECRET, Client, csrf_token
 
 _RADIO = re.compile(r'<input type="radio" name="choice" id="choice\d+" value="(\d+)">')
 

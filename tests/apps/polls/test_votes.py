@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from portal.apps.polls import queries
 from portal.apps.polls.tables import choice
-from tests.conftest import Client, csrf_token
+from portal.testing import Client, csrf_token
 
 CONCURRENT_VOTES = 100
 

@@ -13,7 +13,7 @@ from portal.apps.todos.tables import todo
 from portal.apps.todos.views import PAGE_SIZE
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import Client, MakeClient, csrf_token, log_in
+from portal.testing import Client, MakeClient, csrf_token, log_in
 
 LARGE = 20_000
 _ITEM = re.compile(r'<li class="todo(?: finished)?" id="todo-(\d+)">')

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from portal.apps.todos import queries
 from portal.apps.todos.queries import NAME_MAX_LENGTH, InvalidTodo, Todo
 from portal.apps.todos.tables import todo
-from portal.platform.errors import Conflict, NotFound
+from portal.platform.exceptions import Conflict, NotFound
 
 
 async def _rows(conn: Any) -> list[tuple[int, str, bool]]:

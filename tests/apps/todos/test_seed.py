@@ -8,7 +8,7 @@ from markupsafe import escape
 
 from portal.apps.todos import queries
 from portal.apps.todos.seed import SAMPLE_TODOS, seed
-from tests.conftest import Client
+from portal.testing import Client
 
 
 async def _stored(conn: Any) -> list[tuple[str, bool]]:

@@ -13,7 +13,7 @@ from portal.apps.todos import queries
 from portal.apps.todos.queries import NAME_MAX_LENGTH
 from portal.platform.auth.users import User
 from portal.settings import Settings
-from tests.conftest import PASSWORD, Client, MakeClient, csrf_token, log_in
+from portal.testing import PASSWORD, Client, MakeClient, csrf_token, log_in
 
 _LINK = re.compile(r'(?:href|action|src)="([^"]*)"')
 _ACTION = re.compile(r'<form [^>]*action="([^"]*)"')

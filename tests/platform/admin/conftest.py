@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from portal.platform.auth.users import User
-from tests.conftest import Client, csrf_token, log_in
+from portal.testing import Client, csrf_token, log_in
 
 
 @pytest.fixture

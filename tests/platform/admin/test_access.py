@@ -8,7 +8,7 @@ from yarl import URL
 
 from portal.platform.auth.tables import users
 from portal.platform.auth.users import User
-from tests.conftest import PASSWORD, Client, csrf_token, log_in
+from portal.testing import PASSWORD, Client, csrf_token, log_in
 
 
 async def test_anonymous_visitor_is_sent_to_log_in_with_next(client: Client) -> None:

@@ -14,7 +14,7 @@ from portal.platform.admin.tables import admin_log
 from portal.platform.auth.tables import api_tokens
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User, create_user
-from tests.conftest import PASSWORD, Client
+from portal.testing import PASSWORD, Client
 from tests.platform.admin.conftest import post
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from portal.apps.polls.queries import create_question, get_choices, get_question
 from portal.apps.polls.tables import choice, question
 from portal.apps.todos.queries import create_todo, get_todo, list_todos
-from tests.conftest import Client
+from portal.testing import Client
 from tests.platform.admin.conftest import post
 
 

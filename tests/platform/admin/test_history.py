@@ -11,7 +11,7 @@ from portal.apps.polls.queries import create_question, get_choices
 from portal.apps.todos.queries import create_todo, list_todos
 from portal.platform.admin.tables import admin_log
 from portal.platform.auth.users import User
-from tests.conftest import Client
+from portal.testing import Client
 from tests.platform.admin.conftest import post
 
 

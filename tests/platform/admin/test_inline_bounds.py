@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from portal.apps.polls.queries import create_question
 from portal.apps.polls.tables import choice
 from portal.platform.admin.forms import INLINE_ROWS
-from tests.conftest import Client
+from portal.testing import Client
 from tests.platform.admin.conftest import post
 
 MANY = 20_000

@@ -18,7 +18,7 @@ from portal.platform.admin.tables import admin_log
 from portal.platform.auth.tables import api_tokens
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
-from tests.conftest import Client
+from portal.testing import Client
 from tests.platform.admin.conftest import post
 
 _ROW_ID = re.compile(r'<tr id="row-(\d+)">')

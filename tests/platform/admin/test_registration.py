@@ -14,8 +14,8 @@ from portal.apps.todos.queries import create_todo
 from portal.platform import admin
 from portal.platform.admin.options import AdminTable, Inline
 from portal.platform.auth.users import User
-from portal.platform.errors import ConfigurationError
-from tests.conftest import Client, MakeClient, log_in
+from portal.platform.exceptions import ConfigurationError
+from portal.testing import Client, MakeClient, log_in
 
 _metadata = sa.MetaData()
 _things = sa.Table(

@@ -7,7 +7,7 @@ from typing import Any
 
 from portal.apps.polls.queries import create_question
 from portal.apps.todos.queries import create_todo, list_todos
-from tests.conftest import Client
+from portal.testing import Client
 
 
 async def test_a_post_without_the_csrf_token_is_refused(staff: Client, conn: Any) -> None:

@@ -13,7 +13,7 @@ from portal.apps.todos.admin import todo_admin
 from portal.apps.todos.tables import todo
 from portal.platform.admin.listing import parse_list_query
 from portal.platform.admin.queries import list_statement
-from tests.conftest import Client
+from portal.testing import Client
 
 ROWS = 100_000
 

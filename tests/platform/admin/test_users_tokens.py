@@ -12,7 +12,7 @@ from portal.platform.auth.passwords import verify_password
 from portal.platform.auth.tables import api_tokens, users
 from portal.platform.auth.tokens import authenticate_token, create_token
 from portal.platform.auth.users import User, create_user, get_user_by_username
-from tests.conftest import PASSWORD, Client, MakeClient, log_in
+from portal.testing import PASSWORD, Client, MakeClient, log_in
 from tests.platform.admin.conftest import post
 from tests.platform.admin.test_forms import field_error
 

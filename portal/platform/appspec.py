@@ -8,27 +8,35 @@ remembers the result so that any request can build a URL in any app.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from aiohttp import web
 from yarl import URL
 
-from portal.platform.keys import policy_key, root_key
-from portal.platform.policy import Policy
+from portal.platform.keys import root_key
+from portal.platform.policy import Policy, policy_key
 from portal.settings import Settings
 
 if TYPE_CHECKING:
     from portal.platform.admin.options import AdminTable
     from portal.platform.commands import Command
+    from portal.platform.db.engine import Connection
 
-__all__ = ["AppSpec", "Mounted", "Mounts", "Seeder"]
+__all__ = ["AppSpec", "DeployCheck", "Mounted", "Mounts", "Seeder", "mounts_key"]
+
+#: The mounted apps, their prefixes and routers: what cross-app URLs are built from.
+mounts_key: web.AppKey[Mounts] = web.AppKey("mounts_key")
 
 #: Loads an app's sample data through a connection; must be idempotent.
-Seeder = Callable[[Any], Awaitable[None]]
+Seeder = Callable[["Connection"], Awaitable[None]]
+
+#: One of an app's deploy checks: the problems it finds in these settings, one
+#: sentence each (none when fit to deploy). ``python -m portal check`` runs them.
+DeployCheck = Callable[[Settings], Iterable[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,8 @@ class AppSpec:
     commands: tuple[Command, ...] = ()
     #: Where the app is mounted unless the ``apps`` setting moves it; default ``/{name}/``.
     prefix: str | None = None
+    #: This app's own deploy checks, merged into ``python -m portal check``.
+    checks: tuple[DeployCheck, ...] = ()
 
     @property
     def default_prefix(self) -> str:

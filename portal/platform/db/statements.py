@@ -24,7 +24,7 @@ connection is bounded (``acquire_timeout``). A statement PostgreSQL cancelled
 ``CancelledError`` aiopg makes of it. A connection that broke, or is still
 inside a transaction, never goes back to the pool, and a broken one takes the
 pool's idle connections with it: after a server restart they are all dead
-(see :meth:`Engine.release`). The pool is :mod:`portal.platform.dbpool`'s.
+(see :meth:`Engine.release`). The pool is :mod:`portal.platform.db.pool`'s.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.ddl import DDLElement
 
-from portal.platform.dbpool import new_pool
-from portal.platform.errors import DatabaseUnavailable
+from portal.platform.db.pool import new_pool
+from portal.platform.exceptions import DatabaseUnavailable
 
 __all__ = [
     "Connection",

@@ -17,7 +17,7 @@ from typing import Any, Final
 import psycopg2
 import psycopg2.extensions
 
-from portal.platform.errors import DatabaseUnavailable
+from portal.platform.exceptions import DatabaseUnavailable
 
 __all__ = [
     "NO_ANSWER",

@@ -35,9 +35,9 @@ import psycopg2
 import sqlalchemy as sa
 from aiohttp import web
 
-from portal.platform import dbpool
-from portal.platform.dberrors import cancel_and_wait, describe
-from portal.platform.keys import database_url_key, events_key
+from portal.platform.db import pool as dbpool
+from portal.platform.db.engine import Connection, database_url_key
+from portal.platform.db.faults import cancel_and_wait, describe
 
 __all__ = [
     "CHANNEL",
@@ -46,8 +46,12 @@ __all__ = [
     "EventBus",
     "Subscription",
     "events_ctx",
+    "events_key",
     "publish",
 ]
+
+#: This process's end of the cross-process event channel (LISTEN/NOTIFY).
+events_key: web.AppKey[EventBus] = web.AppKey("events_key")
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +81,7 @@ class Event:
 RESYNC: Final = Event("platform.resync", {})
 
 
-async def publish(conn: Any, topic: str, data: Mapping[str, Any]) -> None:
+async def publish(conn: Connection, topic: str, data: Mapping[str, Any]) -> None:
     """Publish *topic* with *data* to every process, when *conn*'s transaction commits."""
     payload = json.dumps({"topic": topic, "data": data}, separators=(",", ":"))
     if len(payload.encode()) > _MAX_PAYLOAD:

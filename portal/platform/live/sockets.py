@@ -18,8 +18,7 @@ from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from portal.platform.events import RESYNC, Event
-from portal.platform.keys import events_key, sockets_key
+from portal.platform.live.events import RESYNC, Event, events_key
 
 __all__ = [
     "Snapshot",
@@ -29,7 +28,11 @@ __all__ = [
     "event_socket",
     "new_socket_registry",
     "socket_observer",
+    "sockets_key",
 ]
+
+#: This process's open live-page WebSockets, closed with "going away" at shutdown.
+sockets_key: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets_key")
 
 log = logging.getLogger(__name__)
 

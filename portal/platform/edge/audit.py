@@ -4,7 +4,7 @@ A refusal is a 401 (no or a bad API token), a 403 (a failed CSRF check, not
 staff, an inactive account) or a 429 (throttled), whether the refusing code
 raised it or returned it (the API answers with problem documents). The line
 says who (the user or ``anonymous``, and the client address: behind a trusted
-proxy the real one, see :mod:`portal.platform.proxy`), what (the method and
+proxy the real one, see :mod:`portal.platform.edge.proxy`), what (the method and
 the path, never the query string) and why. No header, cookie, token, password
 or form value is ever written: the reason is the text the refusing code wrote
 for the client, or what the ``WWW-Authenticate`` challenge says.
@@ -22,9 +22,8 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from portal.platform.api.problems import PROBLEM_TYPE
-from portal.platform.auth.session import current_user
-from portal.platform.dberrors import NO_ANSWER
-from portal.platform.keys import user_key
+from portal.platform.auth.current import current_user, user_key
+from portal.platform.db.faults import NO_ANSWER
 from portal.platform.policy import policy_for
 
 __all__ = ["REFUSALS", "refusal_reason_key", "security_log", "security_log_middleware"]

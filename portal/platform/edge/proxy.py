@@ -15,10 +15,13 @@ from collections.abc import Sequence
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from portal.platform.keys import https_key
 from portal.settings import Settings
 
-__all__ = ["client_address", "forwarded_middleware", "is_https"]
+__all__ = ["client_address", "forwarded_middleware", "https_key", "is_https"]
+
+#: Whether the client reached the site over https, when a trusted proxy said so
+#: (``X-Forwarded-Proto``); absent, the connection's own scheme counts.
+https_key: web.RequestKey[bool] = web.RequestKey("https_key")
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

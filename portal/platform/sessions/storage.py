@@ -27,7 +27,7 @@ from aiohttp_session import (
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from portal.platform.proxy import is_https
+from portal.platform.edge.proxy import is_https
 from portal.settings import Settings
 
 __all__ = [

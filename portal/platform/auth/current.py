@@ -9,12 +9,16 @@ from aiohttp import web
 from aiohttp_session import Session, get_session
 
 from portal.platform.auth.users import User, end_sessions, get_user
-from portal.platform.errors import NotFound
-from portal.platform.keys import db_key, settings_key, user_key
-from portal.platform.sessions import rotate_session
+from portal.platform.db.engine import db_key
+from portal.platform.exceptions import NotFound
+from portal.platform.keys import settings_key
+from portal.platform.sessions.storage import rotate_session
 from portal.settings import Settings
 
-__all__ = ["current_user", "log_in", "log_out", "session_user_id"]
+__all__ = ["current_user", "log_in", "log_out", "session_user_id", "user_key"]
+
+#: The logged-in user of this request, loaded at most once per request.
+user_key: web.RequestKey[User | None] = web.RequestKey("user_key")
 
 _USER_ID = "_auth.user_id"
 #: The user's session version when this session logged in (platform_0004).

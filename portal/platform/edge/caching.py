@@ -17,7 +17,7 @@ from typing import Final
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from portal.platform.keys import user_key
+from portal.platform.auth.current import user_key
 
 __all__ = ["PRIVATE", "mark_private", "private_cache_middleware", "private_key"]
 

@@ -24,9 +24,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from portal.platform.api.problems import problem_response
-from portal.platform.auth.session import current_user
-from portal.platform.dberrors import NO_ANSWER, RETRY_AFTER_SECONDS, UNAVAILABLE, describe
-from portal.platform.keys import settings_key, user_key
+from portal.platform.auth.current import current_user, user_key
+from portal.platform.db.faults import NO_ANSWER, RETRY_AFTER_SECONDS, UNAVAILABLE, describe
+from portal.platform.keys import settings_key
 from portal.platform.policy import policy_for
 from portal.platform.templating import render
 

@@ -52,7 +52,7 @@ def _describe(
     compiled = query.compile(dialect=dialect)
     # ``compiled.params`` holds the statement's own values: None for every
     # ``bindparam()`` left open. What ran is those merged with what
-    # ``execute()`` was given, as aiopg.sa and portal.platform.statements bind it.
+    # ``execute()`` was given, as aiopg.sa and portal.platform.db.statements bind it.
     distilled = _distill_params(args, kwargs)  # type: ignore[no-untyped-call]
     values = distilled[0] if distilled else None
     if values is not None and not isinstance(values, dict):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from portal.platform.registry import AppSpec
+from portal.platform.appspec import AppSpec
 
 __all__ = [
     "PLATFORM_VERSIONS",

@@ -19,9 +19,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from aiohttp_session import Session, get_session
 
-from portal.platform.formdata import read_form
+from portal.platform.edge.formdata import read_form
+from portal.platform.edge.proxy import is_https
 from portal.platform.policy import policy_for
-from portal.platform.proxy import is_https
 
 __all__ = ["CSRF_FIELD", "CSRF_HEADER", "csrf_middleware", "session_csrf_token"]
 

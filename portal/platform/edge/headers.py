@@ -1,7 +1,7 @@
 """Security headers on every response the root or any sub-app sends, errors included.
 
 ``Strict-Transport-Security`` is added to responses to https requests (as a
-trusted proxy reports them, see :mod:`portal.platform.proxy`). ``Server``
+trusted proxy reports them, see :mod:`portal.platform.edge.proxy`). ``Server``
 says only ``portal``: no version for an attacker to look advisories up by.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web, web_response
 
-from portal.platform.proxy import is_https
+from portal.platform.edge.proxy import is_https
 from portal.settings import Settings
 
 __all__ = ["CONTENT_SECURITY_POLICY", "SERVER", "hide_server_version", "security_headers"]

@@ -14,33 +14,72 @@ import itertools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import psycopg2
 import sqlalchemy as sa
 from aiohttp import web
 
-from portal.platform import embedded, statements
-from portal.platform.dberrors import (
+from portal.platform.appspec import mounts_key
+from portal.platform.db import embedded, statements
+from portal.platform.db.faults import (
     NO_ANSWER,
     cancel_and_wait,
     describe,
     quiet_statement_cancels,
 )
-from portal.platform.dbpool import with_application_name
-from portal.platform.errors import ConfigurationError
-from portal.platform.keys import database_url_key, db_key, mounts_key, settings_key
-from portal.platform.revisions import expected_heads, schema_problem
+from portal.platform.db.pool import with_application_name
+from portal.platform.db.revisions import expected_heads, schema_problem
+from portal.platform.exceptions import ConfigurationError
+from portal.platform.keys import settings_key
 
 __all__ = [
     "STALE_SCHEMA",
     "UNREACHABLE",
+    "Connection",
     "connect",
     "current_revisions",
+    "database_url_key",
+    "db_key",
     "embedded_postgres_ctx",
     "engine_ctx",
     "ping",
 ]
+
+#: The URL of the PostgreSQL server, known once the embedded server (if any) runs.
+database_url_key = web.AppKey("database_url_key", str)
+
+#: The shared ``aiopg.sa`` engine; opened and closed in the root's ``cleanup_ctx``.
+db_key: web.AppKey[Any] = web.AppKey("db_key")
+
+
+class Connection(Protocol):
+    """A connection from the shared engine (``async with engine.acquire() as conn``).
+
+    What every query function takes: the part of ``aiopg.sa``'s connection that
+    portal uses, named so that call sites say what they hold (``aiopg.sa``
+    itself is unannotated). The engine's connections compile each statement
+    once (:mod:`portal.platform.db.statements`) and otherwise behave as its own.
+    """
+
+    def execute(self, query: Any, *multiparams: Any, **params: Any) -> Any:
+        """Run *query*; await the result for a ``ResultProxy``, or iterate it."""
+
+    async def scalar(self, query: Any, *multiparams: Any, **params: Any) -> Any:
+        """Run *query* and return the first column of its first row."""
+
+    def begin(
+        self, isolation_level: str | None = None, readonly: bool = False, deferrable: bool = False
+    ) -> Any:
+        """A transaction: ``async with conn.begin():``."""
+
+    def begin_nested(self) -> Any:
+        """A savepoint inside the current transaction."""
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection has been closed."""
+
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +142,7 @@ async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
                     raise ConfigurationError(problem)
             if settings.debug:
                 # Imported here so production never loads it: the SQL panel's tracing.
-                from portal.platform.sqltrace import TracingEngine
+                from portal.platform.db.tracing import TracingEngine
 
                 app[db_key] = TracingEngine(engine)
             else:
@@ -155,7 +194,7 @@ async def create_engine(url: str, *, minsize: int, maxsize: int) -> Any:
         raise ConfigurationError(f"cannot connect to the database: {exc}".strip()) from exc
 
 
-async def current_revisions(conn: Any) -> list[str]:
+async def current_revisions(conn: Connection) -> list[str]:
     """The Alembic revisions the database is at; empty for a new database."""
     exists = await conn.scalar(sa.select(sa.func.to_regclass("public.alembic_version").isnot(None)))
     if not exists:

@@ -1,6 +1,6 @@
 """Schema versions with Alembic: one branch per app, each in the app's own package.
 
-The platform's revisions live in ``portal/platform/migrations/versions`` and
+The platform's revisions live in ``portal/platform/db/migrations/versions`` and
 each app's in its ``migrations/`` folder, labelled with the app's name, so an
 app owns its tables and ``upgrade heads`` brings every branch up to date.
 :func:`migrate_branch` moves one branch, up or down, as Django's
@@ -19,9 +19,14 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from portal.platform.errors import PortalError
-from portal.platform.registry import AppSpec
-from portal.platform.revisions import PLATFORM_VERSIONS, Revision, read_revisions, revision_folders
+from portal.platform.appspec import AppSpec
+from portal.platform.db.revisions import (
+    PLATFORM_VERSIONS,
+    Revision,
+    read_revisions,
+    revision_folders,
+)
+from portal.platform.exceptions import PortalError
 
 __all__ = [
     "PLATFORM",

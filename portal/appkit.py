@@ -1,0 +1,99 @@
+"""The front door for app authors: everything an app may use, in one import.
+
+``from portal import appkit`` is to a portal app what ``from aiohttp import
+web`` is to an aiohttp one. An app under ``portal/apps/`` (or in a package of
+its own) imports the platform only from here — its spec, its section's
+policy, templates, URLs, sessions and flash messages, the database key and
+connection type, live events, admin declarations and API endpoints — so
+everything behind this module is internal and free to move. Its tests use
+the fixtures of the pytest plugin :mod:`portal.testing`.
+
+A test (``tests/platform/test_structure.py``) holds every app to it.
+"""
+
+from __future__ import annotations
+
+from portal.platform.admin.options import Action, AdminTable, Inline
+from portal.platform.api.endpoints import (
+    Access,
+    Call,
+    Endpoint,
+    HasId,
+    api_endpoints_key,
+    bearer_secret,
+    install,
+    json_response,
+)
+from portal.platform.api.openapi import openapi_document
+from portal.platform.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageQuery
+from portal.platform.appspec import AppSpec, DeployCheck, Seeder
+from portal.platform.auth.current import current_user, user_key
+from portal.platform.auth.tokens import authenticate_token
+from portal.platform.auth.users import User
+from portal.platform.commands.base import Command, CommandError, command_settings
+from portal.platform.db.engine import Connection, db_key
+from portal.platform.edge.formdata import read_form
+from portal.platform.exceptions import Conflict, Invalid, NotFound, PortalError
+from portal.platform.keys import config_of, settings_key
+from portal.platform.lifecycle import log_lifecycle
+from portal.platform.live.events import Event
+from portal.platform.live.sockets import event_socket
+from portal.platform.policy import HTML_SITE, JSON_API, Policy
+from portal.platform.sessions.flash import flash
+from portal.platform.sessions.storage import AppSession, app_session
+from portal.platform.templating import render, setup_templates
+from portal.platform.urls import redirect, static_url, url_for
+from portal.settings import Settings
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "HTML_SITE",
+    "JSON_API",
+    "MAX_LIMIT",
+    "Access",
+    "Action",
+    "AdminTable",
+    "AppSession",
+    "AppSpec",
+    "Call",
+    "Command",
+    "CommandError",
+    "Conflict",
+    "Connection",
+    "DeployCheck",
+    "Endpoint",
+    "Event",
+    "HasId",
+    "Inline",
+    "Invalid",
+    "NotFound",
+    "Page",
+    "PageQuery",
+    "Policy",
+    "PortalError",
+    "Seeder",
+    "Settings",
+    "User",
+    "api_endpoints_key",
+    "app_session",
+    "authenticate_token",
+    "bearer_secret",
+    "command_settings",
+    "config_of",
+    "current_user",
+    "db_key",
+    "event_socket",
+    "flash",
+    "install",
+    "json_response",
+    "log_lifecycle",
+    "openapi_document",
+    "read_form",
+    "redirect",
+    "render",
+    "settings_key",
+    "setup_templates",
+    "static_url",
+    "url_for",
+    "user_key",
+]
