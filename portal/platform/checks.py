@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import os
+from collections.abc import Iterable
 
+from portal.platform.appspec import AppSpec
 from portal.platform.auth.passwords import FAST_HASHING_ENV
-from portal.platform.errors import PortalError
+from portal.platform.exceptions import PortalError
+from portal.platform.installed import load_apps
 from portal.settings import Settings, weak_secret
 
-__all__ = ["deploy_problems", "settings_problems"]
+__all__ = ["app_problems", "deploy_problems", "settings_problems"]
 
 
 def deploy_problems(settings: Settings) -> list[str]:
-    """One sentence per problem; empty when the configuration is fit for production."""
+    """One sentence per problem; empty when the configuration is fit for production.
+
+    The platform's own checks, then each installed app's (``AppSpec.checks``),
+    then the database's schema.
+    """
     problems = settings_problems(settings)
+    problems.extend(app_problems(load_apps(settings), settings))
     if os.environ.get(FAST_HASHING_ENV) == "1":
         problems.append(
             f"{FAST_HASHING_ENV} is set: passwords are hashed with the cheap parameters "
@@ -24,6 +32,25 @@ def deploy_problems(settings: Settings) -> list[str]:
     problem = _database_problem(settings)
     if problem:
         problems.append(problem)
+    return problems
+
+
+def app_problems(apps: Iterable[AppSpec], settings: Settings) -> list[str]:
+    """What the installed apps' own deploy checks find, each named by its app.
+
+    A check that fails is itself a problem (named, with its error), never a
+    traceback that hides the other apps' findings.
+    """
+    problems: list[str] = []
+    for spec in apps:
+        for check in spec.checks:
+            try:
+                found = list(check(settings))
+            except Exception as exc:
+                name = getattr(check, "__qualname__", repr(check))
+                problems.append(f"{spec.name}: the check {name} failed: {exc!r}")
+                continue
+            problems.extend(f"{spec.name}: {problem}" for problem in found)
     return problems
 
 
@@ -115,10 +142,9 @@ def _is_dev_secret(settings: Settings) -> bool:
 
 
 def _database_problem(settings: Settings) -> str | None:
-    from portal.platform import embedded
-    from portal.platform.db import connect, current_revisions
-    from portal.platform.installed import load_apps
-    from portal.platform.revisions import expected_heads, schema_problem
+    from portal.platform.db import embedded
+    from portal.platform.db.engine import connect, current_revisions
+    from portal.platform.db.revisions import expected_heads, schema_problem
 
     async def check(url: str) -> str | None:
         async with connect(url) as conn:

@@ -6,8 +6,10 @@ import dataclasses
 from typing import Any
 
 import pytest
+from aiohttp import web
 
-from portal.platform.checks import settings_problems
+from portal.appkit import HTML_SITE, AppSpec, DeployCheck
+from portal.platform.checks import app_problems, settings_problems
 from portal.settings import Settings
 
 SAFE = Settings(
@@ -59,3 +61,43 @@ def test_forcing_secure_cookies_stands_in_for_a_trusted_proxy() -> None:
     settings = SAFE.with_overrides(trusted_proxies=(), session_cookie_secure=True)
 
     assert settings_problems(settings) == []
+
+
+def _app(name: str, *checks: DeployCheck) -> AppSpec:
+    return AppSpec(
+        name=name,
+        title=name.title(),
+        description="An app with deploy checks of its own.",
+        factory=lambda settings: web.Application(),
+        policy=HTML_SITE,
+        checks=checks,
+    )
+
+
+def _needs_a_mail_server(settings: Settings) -> list[str]:
+    return [] if settings.debug else ["no mail server is configured: set MAIL_URL"]
+
+
+def test_an_apps_own_check_is_merged_named_by_the_app() -> None:
+    apps = [_app("quiet"), _app("mailer", _needs_a_mail_server)]
+
+    assert app_problems(apps, SAFE) == ["mailer: no mail server is configured: set MAIL_URL"]
+
+
+def test_an_apps_check_sees_the_settings_it_is_given() -> None:
+    assert (
+        app_problems([_app("mailer", _needs_a_mail_server)], SAFE.with_overrides(debug=True)) == []
+    )
+
+
+def test_a_check_that_fails_is_a_problem_and_the_others_still_run() -> None:
+    def broken(settings: Settings) -> list[str]:
+        raise KeyError("MAIL_URL")
+
+    problems = app_problems([_app("broken", broken), _app("mailer", _needs_a_mail_server)], SAFE)
+
+    assert problems == [
+        "broken: the check test_a_check_that_fails_is_a_problem_and_the_others_still_run."
+        "<locals>.broken failed: KeyError('MAIL_URL')",
+        "mailer: no mail server is configured: set MAIL_URL",
+    ]
