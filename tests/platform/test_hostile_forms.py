@@ -762,3 +762,44 @@ async def test_a_malformed_form_body_is_a_400_page_that_changes_nothing(
     assert await every_row(conn) == before
     # Logout refused too: the session is still logged in.
     assert (await client.get("/admin/", allow_redirects=False)).status == 200
+
+
+# A malformed or foreign Host on every route, found from the route table
+
+#: Hosts a request may not be answered for: malformed (RFC 9110), and foreign.
+BAD_HOSTS = ["localhost:evil.example", "127.0.0.1:8200@evil.example", "evil.example"]
+
+
+def any_url_of(route: Route, rows: Rows) -> URL:
+    """The route's URL, a file's under a static route's prefix."""
+    prefix = route.resource.get_info().get("prefix")
+    if isinstance(prefix, str):
+        return URL(f"{prefix}/any.css")
+    return url_of(route, rows)
+
+
+@pytest.mark.parametrize("host", BAD_HOSTS)
+async def test_a_bad_host_is_refused_on_every_route_and_changes_nothing(
+    staff: tuple[Client, str], conn: Any, host: str
+) -> None:
+    client, token = staff
+    question_ = await create_question(conn, "Whose host?", ["Mine"])
+    (choice_id,) = [c.id for c in await get_choices(conn, question_.id)]
+    sample = Rows(question_.id, choice_id, (await create_todo(conn, "Keep me too")).id)
+    before = await every_row(conn)
+    routes = [route for route in inventory(client.app) if route.method != "*"]
+    answered = []
+    for route in routes:
+        response = await client.request(
+            route.method,
+            any_url_of(route, sample),
+            data={"csrf_token": token, "name": "Changed", "choice": str(choice_id)},
+            headers={"Host": host, "X-CSRF-Token": token},
+            allow_redirects=False,
+        )
+        if response.status != 400:
+            answered.append((route.method, route.name, response.status))
+
+    assert len(routes) > 40
+    assert answered == []
+    assert await every_row(conn) == before
