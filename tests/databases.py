@@ -5,9 +5,12 @@ And a database of a test's own on the session's server, dropped afterwards.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
@@ -51,3 +54,18 @@ def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
             cur.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
     finally:
         admin.close()
+
+
+@contextmanager
+def private_data_dir(prefix: str) -> Iterator[Path]:
+    """A new folder for an embedded PostgreSQL of a test's own; removed afterwards.
+
+    Not under pytest's temp folder: as root, pgserver runs initdb as its own
+    user and opens the parent folders to it, and another pytest session
+    starting meanwhile resets those folders to 0700 mid-initdb.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield data_dir
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -25,6 +23,7 @@ from portal.platform.auth.users import create_user
 from portal.platform.db import embedded
 from portal.platform.db.engine import connect
 from portal.testing import PASSWORD, migrated_database, truncate_all
+from tests.databases import private_data_dir
 from tests.servers import (
     ROOT,
     Server,
@@ -256,19 +255,17 @@ async def test_a_request_past_the_grace_is_cut_and_the_process_exits_0(
 @pytest.fixture
 def embedded_env() -> Iterator[tuple[dict[str, str], Path]]:
     """Settings without a database URL, over a migrated embedded server that is stopped."""
-    # Not under pytest's temp folder: see the database_url fixture in conftest.
-    data_dir = Path(tempfile.mkdtemp(prefix="portal-shutdown-pg-"))
-    env = server_env("", data_dir)
-    del env["PORTAL_DATABASE_URL"]
-    try:
-        # The CLI starts the server and leaves it running, as `make run` relies on.
-        migrate = [sys.executable, "-m", "portal", "migrate"]
-        subprocess.run(migrate, cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
-        embedded.stop(data_dir)
-        yield env, data_dir
-    finally:
-        embedded.stop(data_dir)
-        shutil.rmtree(data_dir, ignore_errors=True)
+    with private_data_dir("portal-shutdown-pg-") as data_dir:
+        env = server_env("", data_dir)
+        del env["PORTAL_DATABASE_URL"]
+        try:
+            # The CLI starts the server and leaves it running, as `make run` relies on.
+            migrate = [sys.executable, "-m", "portal", "migrate"]
+            subprocess.run(migrate, cwd=ROOT, env=env, check=True, capture_output=True, timeout=60)
+            embedded.stop(data_dir)
+            yield env, data_dir
+        finally:
+            embedded.stop(data_dir)
 
 
 def _postgres_running(data_dir: Path) -> bool:

@@ -22,7 +22,7 @@ from portal.platform.policy import HTML_SITE
 from portal.settings import Settings
 from portal.testing import TEST_SECRET, MakeClient
 from tests.conftest import INSTALLED_APPS
-from tests.databases import public_tables, query, revisions, scratch_database
+from tests.databases import private_data_dir, public_tables, query, revisions, scratch_database
 
 
 @pytest.fixture
@@ -146,15 +146,15 @@ async def test_a_cli_connection_refuses_an_unreachable_database() -> None:
 
 
 @pytest.fixture(scope="module")
-def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def embedded_dir() -> Iterator[Path]:
     """A data folder with a running embedded server and a migrated ``portal`` database."""
     # A short path: the server's Unix socket lives inside it.
-    data_dir = tmp_path_factory.mktemp("emb")
-    upgrade(embedded.start(data_dir), INSTALLED_APPS)
-    try:
-        yield data_dir
-    finally:
-        embedded.stop(data_dir)
+    with private_data_dir("portal-emb-") as data_dir:
+        upgrade(embedded.start(data_dir), INSTALLED_APPS)
+        try:
+            yield data_dir
+        finally:
+            embedded.stop(data_dir)
 
 
 def test_embedded_start_serves_the_portal_database(embedded_dir: Path) -> None:
@@ -193,14 +193,14 @@ async def test_site_without_a_database_url_uses_the_embedded_server(
 
 
 @pytest.fixture
-def stoppable_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def stoppable_dir() -> Iterator[Path]:
     """A data folder with its own running embedded server, which the test may stop."""
-    data_dir = tmp_path_factory.mktemp("stop")
-    upgrade(embedded.start(data_dir), INSTALLED_APPS)
-    try:
-        yield data_dir
-    finally:
-        embedded.stop(data_dir)
+    with private_data_dir("portal-stop-") as data_dir:
+        upgrade(embedded.start(data_dir), INSTALLED_APPS)
+        try:
+            yield data_dir
+        finally:
+            embedded.stop(data_dir)
 
 
 def test_embedded_stop_shuts_the_server_down(stoppable_dir: Path) -> None:

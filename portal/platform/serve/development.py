@@ -71,7 +71,7 @@ RESTART_WAIT: Final = 15.0
 CODE_SUFFIXES: Final = frozenset({".py"})
 #: Files livereload swaps into an open page without reloading it.
 STYLE_SUFFIXES: Final = frozenset({".css"})
-_ROOT: Final = Path(__file__).resolve().parents[2]
+_ROOT: Final = Path(__file__).resolve().parents[3]
 #: Bind addresses meaning every interface (the developer opts in with ``make run HOST=0.0.0.0``).
 _EVERY_INTERFACE: Final = frozenset({"0.0.0.0", "::", ""})  # noqa: S104
 
