@@ -14,8 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
 
+from portal.platform.auth import passwords
+from portal.platform.auth.tables import users
 from portal.testing import PASSWORD, migrated_database, truncate_all
 from tests.servers import Server, free_port, portal_command, running, server_env
 
@@ -38,15 +41,40 @@ def e2e_database(database_url: str) -> str:
     return migrated_database(database_url, E2E_DATABASE)
 
 
-@pytest.fixture
-def live_server(e2e_database: str, tmp_path: Path) -> Iterator[Server]:
-    """The site served by ``python -m portal run`` on an empty database, with a staff user."""
-    truncate_all(e2e_database)
+@pytest.fixture(scope="package")
+def site(e2e_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``python -m portal run`` on the suite's database: one process for the package.
+
+    Starting a server (and a CLI process for its staff user) per test cost
+    several seconds each; the server keeps no state of its own between
+    requests, so each test gets it back over an emptied database instead.
+    """
+    folder = tmp_path_factory.mktemp("site")
     port = free_port()
-    env = server_env(e2e_database, tmp_path / "data")
-    with running(portal_command(port), port, env, tmp_path / "server.log") as server:
-        server.cli("createsuperuser", "--username", "staff", "--password-stdin", stdin=PASSWORD)
+    env = server_env(e2e_database, folder / "data")
+    with running(portal_command(port), port, env, folder / "server.log") as server:
         yield server
+
+
+@pytest.fixture
+def live_server(site: Server, e2e_database: str) -> Server:
+    """The site on an empty database with one staff user, ``staff``."""
+    truncate_all(e2e_database)
+    add_staff_user(e2e_database, "staff")
+    return site
+
+
+def add_staff_user(database_url: str, username: str) -> None:
+    """Store a staff user with :data:`PASSWORD`, as ``createsuperuser`` would."""
+    insert = users.insert().values(
+        username=username, password_hash=passwords.hasher().hash(PASSWORD), is_staff=True
+    )
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert)
+    finally:
+        engine.dispose()
 
 
 # Package scope, not session: Playwright's sync API keeps an event loop
