@@ -12,7 +12,8 @@ from __future__ import annotations
 from portal.platform.installed import load_apps
 from portal.settings import Settings
 
-pytest_plugins = ("portal.testing",)
+# pytester: tests of the test kit run pytest on files of their own.
+pytest_plugins = ("portal.testing", "pytester")
 
 #: The apps the default settings install (the project's list), for the tests that
 #: mount them alongside apps of their own or migrate their tables.

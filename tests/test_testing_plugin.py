@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from portal.testing import REQUIRE_BROWSER_ENV
@@ -46,54 +41,73 @@ async def test_a_token_writes(client: Client, api_token: str) -> None:
 """
 
 
-def run_pytest(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k != REQUIRE_BROWSER_ENV}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "portal.testing", "-p", "no:cacheprovider",
-         "-o", "asyncio_mode=auto", str(folder)],
-        cwd=folder, env=environment, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+def run_pytest(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """pytest on *pytester*'s folder, in this process, with portal.testing loaded by name."""
+    return pytester.runpytest_inprocess(
+        "-p",
+        "portal.testing",
+        "-p",
+        "no:cacheprovider",
+        "-o",
+        "asyncio_mode=auto",
+        "-o",
+        "asyncio_default_fixture_loop_scope=function",
+        *args,
+    )
 
 
 @pytest.fixture
-def skipped_browser(tmp_path: Path) -> Path:
-    (tmp_path / "test_pages.py").write_text(A_SKIPPED_BROWSER)
-    return tmp_path
+def skipped_browser(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_pages=A_SKIPPED_BROWSER)
+    return pytester
 
 
-def test_a_skipped_browser_test_is_one_loud_line(skipped_browser: Path) -> None:
+def test_a_skipped_browser_test_is_one_loud_line(
+    skipped_browser: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(REQUIRE_BROWSER_ENV, raising=False)
+
     result = run_pytest(skipped_browser)
 
-    assert result.returncode == 0, result.stdout
-    assert (
-        "BROWSER TESTS SKIPPED: 1 browser test(s) did not run, so no page was checked "
-        "in a browser (no browser could start (/usr/bin/nothing))"
-    ) in result.stdout
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "BROWSER TESTS SKIPPED: 1 browser test(s) did not run, so no page was checked "
+            "in a browser (no browser could start (/usr/bin/nothing))"
+        ]
+    )
 
 
 def test_a_skipped_browser_test_fails_a_run_that_requires_the_browser(
-    skipped_browser: Path,
+    skipped_browser: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = run_pytest(skipped_browser, **{REQUIRE_BROWSER_ENV: "1"})
+    monkeypatch.setenv(REQUIRE_BROWSER_ENV, "1")
 
-    assert result.returncode == 1, result.stdout
-    assert "so the run fails" in result.stdout
+    result = run_pytest(skipped_browser)
 
-
-def test_a_run_without_skipped_browser_tests_says_nothing_of_them(tmp_path: Path) -> None:
-    (tmp_path / "test_plain.py").write_text("def test_plain():\n    pass\n")
-
-    result = run_pytest(tmp_path, **{REQUIRE_BROWSER_ENV: "1"})
-
-    assert result.returncode == 0, result.stdout
-    assert "BROWSER TESTS SKIPPED" not in result.stdout
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*so the run fails"])
 
 
-def test_an_apps_tests_outside_the_project_run_on_the_plugins_fixtures(tmp_path: Path) -> None:
-    (tmp_path / "test_app.py").write_text(AN_APP_TEST)
+def test_a_run_without_skipped_browser_tests_says_nothing_of_them(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(REQUIRE_BROWSER_ENV, "1")
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
 
-    result = run_pytest(tmp_path)
+    result = run_pytest(pytester)
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.no_fnmatch_line("*BROWSER TESTS SKIPPED*")
+
+
+def test_an_apps_tests_outside_the_project_run_on_the_plugins_fixtures(
+    pytester: pytest.Pytester, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On this session's server rather than an embedded one of its own.
+    monkeypatch.setenv("PORTAL_TEST_DATABASE_URL", database_url)
+    pytester.makepyfile(test_app=AN_APP_TEST)
+
+    result = run_pytest(pytester)
+
+    result.assert_outcomes(passed=3)
