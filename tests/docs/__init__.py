@@ -1,0 +1,1 @@
+"""Tests that the documents under ``docs/`` are true of the code."""
