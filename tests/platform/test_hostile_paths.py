@@ -9,7 +9,9 @@ never a 500.
 
 from __future__ import annotations
 
+import importlib
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +27,7 @@ from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from portal.testing import Client, csrf_token, log_in
+from tests.conftest import INSTALLED_APPS
 from tests.platform.test_route_inventory import Route, inventory
 
 #: The largest id an ``integer`` column holds.
@@ -80,8 +83,30 @@ class Site:
     real: dict[str, str]
 
 
+#: Makes rows for an app's id parts: ``sample_ids(conn) -> {"entry_id": "1", …}``.
+SampleIds = Callable[[Any], Awaitable[dict[str, str]]]
+
+
+def _apps_sample_ids() -> list[SampleIds]:
+    """What the other installed apps' tests give (``sample_ids`` in tests/apps/<name>/),
+    for the id parts of their own routes (as ``ROUTES`` classifies their routes)."""
+    hooks = []
+    for spec in INSTALLED_APPS:
+        try:
+            module = importlib.import_module(f"tests.apps.{spec.name}")
+        except ModuleNotFoundError:
+            continue
+        hook = getattr(module, "sample_ids", None)
+        if hook is not None:
+            hooks.append(hook)
+    return hooks
+
+
 async def real_rows(conn: Any) -> dict[str, str]:
     """New rows, and the value of each path part that names them."""
+    apps = {}
+    for hook in _apps_sample_ids():
+        apps.update(await hook(conn))
     question = await create_question(conn, "Which id?", ["This one"])
     (choice,) = await get_choices(conn, question.id)
     todo = await create_todo(conn, f"Find me by id {question.id}")
@@ -94,6 +119,7 @@ async def real_rows(conn: Any) -> dict[str, str]:
         # The admin's table part: a registered table whose row id is todo_id.
         "app": "todos",
         "table": "todo",
+        **apps,
     }
 
 
@@ -150,6 +176,20 @@ def path_with(route_parts: list[str], formatter: str, real: dict[str, str], **ba
         part: quote(bad.get(part, real[part]), safe="").replace(".", "%2E") for part in route_parts
     }
     return formatter.format_map(values)
+
+
+async def test_every_id_part_has_a_real_row(client: Client, conn: Any) -> None:
+    real = await real_rows(conn)
+    missing = {
+        (route.name, part)
+        for route, parts in id_routes(client)
+        for part in parts
+        if part not in real
+    }
+
+    # The fix for a new app's route: a sample_ids(conn) in tests/apps/<app>/__init__.py
+    # that makes a row and returns {"<part>": str(its id)}.
+    assert not missing
 
 
 def test_every_route_with_an_id_is_covered(client: Client) -> None:

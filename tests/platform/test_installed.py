@@ -28,13 +28,15 @@ def _site(settings: Settings) -> web.Application:
     app = web.Application()
 
     async def hello(request: web.Request) -> web.Response:
-        return web.Response(text="hello from notes")
+        return web.Response(text="hello from jottings_app")
 
     app.router.add_get("/", hello, name="index")
     return app
 
 
-NOTES = AppSpec(name="notes", title="Notes", description="Notes.", factory=_site, policy=HTML_SITE)
+JOTTINGS = AppSpec(
+    name="jottings_app", title="Jottings", description="Jottings.", factory=_site, policy=HTML_SITE
+)
 
 
 @pytest.fixture
@@ -93,29 +95,29 @@ def test_each_app_is_mounted_at_its_own_name_unless_moved() -> None:
 
 
 def test_the_environment_lists_the_apps_comma_separated(app_package: Path) -> None:
-    _write_app(app_package, "extra_notes", _SPEC.format(name="notes", extra=""))
+    _write_app(app_package, "extra_jottings_app", _SPEC.format(name="jottings_app", extra=""))
     settings = load_settings(
-        environ={"PORTAL_INSTALLED_APPS": "portal.apps.polls, extra_notes"},
+        environ={"PORTAL_INSTALLED_APPS": "portal.apps.polls, extra_jottings_app"},
         require_secret=False,
     )
 
-    assert [spec.name for spec in load_apps(settings)] == ["polls", "notes"]
+    assert [spec.name for spec in load_apps(settings)] == ["polls", "jottings_app"]
 
 
 async def test_a_new_app_is_mounted_linked_and_movable(
     app_package: Path, make_client: MakeClient, settings: Settings
 ) -> None:
-    _write_app(app_package, "extra_notes", _SPEC.format(name="notes", extra=""))
-    entries = (*project_apps.INSTALLED_APPS, "extra_notes")
+    _write_app(app_package, "extra_jottings_app", _SPEC.format(name="jottings_app", extra=""))
+    entries = (*project_apps.INSTALLED_APPS, "extra_jottings_app")
     client: Client = await make_client(
-        dataclasses.replace(settings, installed_apps=entries, apps={"notes": "/jottings/"}),
+        dataclasses.replace(settings, installed_apps=entries, apps={"jottings_app": "/jottings/"}),
         apps=None,
     )
 
     page = await client.get("/jottings/")
     home = await (await client.get("/")).text()
 
-    assert await page.text() == "hello from notes"
+    assert await page.text() == "hello from jottings_app"
     assert 'href="/jottings/"' in home
 
 
@@ -142,26 +144,28 @@ def test_a_module_that_fails_to_import_is_named(app_package: Path) -> None:
 
 
 def test_an_app_name_that_is_not_a_lowercase_identifier_is_refused(app_package: Path) -> None:
-    _write_app(app_package, "extra_bad", _SPEC.format(name="My-Notes", extra=""))
+    _write_app(app_package, "extra_bad", _SPEC.format(name="My-Jottings", extra=""))
 
-    with pytest.raises(InstalledAppsError, match="'My-Notes' is not a lowercase identifier"):
+    with pytest.raises(InstalledAppsError, match="'My-Jottings' is not a lowercase identifier"):
         load_apps(_installing("extra_bad"))
 
 
 @pytest.mark.parametrize("prefix", ["/login/", "/static/", "/healthz/", "/_debugtoolbar/"])
 def test_a_prefix_over_a_root_route_is_refused(app_package: Path, prefix: str) -> None:
-    _write_app(app_package, "extra_notes", _SPEC.format(name="notes", extra=""))
-    settings = _installing("extra_notes", apps={"notes": prefix})
+    _write_app(app_package, "extra_jottings_app", _SPEC.format(name="jottings_app", extra=""))
+    settings = _installing("extra_jottings_app", apps={"jottings_app": prefix})
 
     with pytest.raises(InstalledAppsError, match=f"would hide the site's own '{prefix[:-1]}"):
         load_apps(settings)
 
 
 def test_two_apps_at_one_prefix_are_refused(app_package: Path) -> None:
-    _write_app(app_package, "extra_notes", _SPEC.format(name="notes", extra=""))
-    settings = _installing("portal.apps.polls", "extra_notes", apps={"notes": "/polls/"})
+    _write_app(app_package, "extra_jottings_app", _SPEC.format(name="jottings_app", extra=""))
+    settings = _installing(
+        "portal.apps.polls", "extra_jottings_app", apps={"jottings_app": "/polls/"}
+    )
 
-    with pytest.raises(InstalledAppsError, match="'polls' and 'notes' are both mounted"):
+    with pytest.raises(InstalledAppsError, match="'polls' and 'jottings_app' are both mounted"):
         load_apps(settings)
 
 
@@ -228,7 +232,7 @@ def test_no_platform_module_names_an_installed_app_in_its_code() -> None:
 
 
 def test_a_spec_can_ask_for_its_own_default_prefix() -> None:
-    spec = dataclasses.replace(NOTES, prefix="/n/")
+    spec = dataclasses.replace(JOTTINGS, prefix="/n/")
 
     assert mount_prefix(spec, Settings()) == "/n/"
-    assert mount_prefix(NOTES, Settings()) == "/notes/"
+    assert mount_prefix(JOTTINGS, Settings()) == "/jottings_app/"
