@@ -4,7 +4,8 @@
 web`` is to an aiohttp one. An app under ``portal/apps/`` (or in a package of
 its own) imports the platform only from here — its spec, its section's
 policy, templates, URLs, sessions and flash messages, the database key and
-connection type, live events, admin declarations and API endpoints — so
+connection type, live events, admin declarations, API endpoints and their
+input types, and the installed apps — so
 everything behind this module is internal and free to move. Its tests use
 the fixtures of the pytest plugin :mod:`portal.testing`.
 
@@ -24,6 +25,7 @@ from portal.platform.api.endpoints import (
     install,
     json_response,
 )
+from portal.platform.api.inputs import Input, Timestamp, text
 from portal.platform.api.openapi import openapi_document
 from portal.platform.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageQuery
 from portal.platform.appspec import AppSpec, DeployCheck, Seeder
@@ -34,6 +36,7 @@ from portal.platform.commands.base import Command, CommandError, command_setting
 from portal.platform.db.engine import Connection, db_key
 from portal.platform.edge.formdata import read_form
 from portal.platform.exceptions import Conflict, Invalid, NotFound, PortalError
+from portal.platform.installed import installed_apps
 from portal.platform.keys import config_of, settings_key
 from portal.platform.lifecycle import log_lifecycle
 from portal.platform.live.events import Event
@@ -65,6 +68,7 @@ __all__ = [
     "Event",
     "HasId",
     "Inline",
+    "Input",
     "Invalid",
     "NotFound",
     "Page",
@@ -73,6 +77,7 @@ __all__ = [
     "PortalError",
     "Seeder",
     "Settings",
+    "Timestamp",
     "User",
     "api_endpoints_key",
     "app_session",
@@ -85,6 +90,7 @@ __all__ = [
     "event_socket",
     "flash",
     "install",
+    "installed_apps",
     "json_response",
     "log_lifecycle",
     "openapi_document",
@@ -94,6 +100,7 @@ __all__ = [
     "settings_key",
     "setup_templates",
     "static_url",
+    "text",
     "url_for",
     "user_key",
 ]

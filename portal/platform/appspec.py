@@ -1,9 +1,11 @@
 """The registry of mountable apps, and the table of what is mounted where.
 
 Each app package exposes an :class:`AppSpec`: its name, the factory that
-builds its ``web.Application``, the policy of its section, its migrations and
-its sample data. The root factory mounts the specs it is given; :class:`Mounts`
-remembers the result so that any request can build a URL in any app.
+builds its ``web.Application``, the policy of its section, its migrations,
+its sample data and the rest of what it brings (admin tables, commands,
+checks, API operations). The root factory mounts the specs it is given;
+:class:`Mounts` remembers the result so that any request can build a URL in
+any app.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from portal.settings import Settings
 
 if TYPE_CHECKING:
     from portal.platform.admin.options import AdminTable
+    from portal.platform.api.endpoints import Endpoint
     from portal.platform.commands import Command
     from portal.platform.db.engine import Connection
 
@@ -52,8 +55,8 @@ class AppSpec:
     migrations: Path | None = None
     #: The app's own tables (its ``tables.metadata``), what its migrations create.
     metadata: sa.MetaData | None = None
-    #: The apps this one needs installed too, by name (the API reads polls' and
-    #: todos' queries).
+    #: The apps this one needs installed too, by name (an app reading another's
+    #: tables or queries).
     requires: tuple[str, ...] = ()
     seed: Seeder | None = None
     #: The route the home page links to.
@@ -66,6 +69,9 @@ class AppSpec:
     prefix: str | None = None
     #: This app's own deploy checks, merged into ``python -m portal check``.
     checks: tuple[DeployCheck, ...] = ()
+    #: This app's operations under the API's prefix (paths relative to it, e.g.
+    #: ``/notes/{note_id}``), served by the api app when both are installed.
+    api: tuple[Endpoint, ...] = ()
 
     @property
     def default_prefix(self) -> str:

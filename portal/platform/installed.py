@@ -27,6 +27,7 @@ __all__ = [
     "InstalledAppsError",
     "check_apps",
     "default_entries",
+    "installed_apps",
     "load_apps",
     "mount_prefix",
 ]
@@ -47,13 +48,24 @@ def default_entries() -> tuple[str, ...]:
 
 
 def load_apps(settings: Settings) -> tuple[AppSpec, ...]:
-    """The specs of the apps *settings* install, in their order (the home page's)."""
+    """The specs of the apps *settings* install, in their order (the home page's), checked."""
+    specs = installed_apps(settings)
+    check_apps(specs, settings)
+    return specs
+
+
+def installed_apps(settings: Settings) -> tuple[AppSpec, ...]:
+    """The specs of the apps *settings* install, in their order, as an app reads them.
+
+    Each is loaded (a bad entry raises :class:`InstalledAppsError`), but the
+    set is not checked against the rest of the settings: the root checks the
+    apps it mounts at start-up, and a test that mounts apps of its own beside
+    these gives them prefixes (``apps``) this list does not name.
+    """
     entries = settings.installed_apps
     if entries is None:
         entries = default_entries()
-    specs = tuple(_load(entry) for entry in entries)
-    check_apps(specs, settings)
-    return specs
+    return tuple(_load(entry) for entry in entries)
 
 
 def _load(entry: str) -> AppSpec:

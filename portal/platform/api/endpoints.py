@@ -20,7 +20,7 @@ from portal.platform.auth.current import user_key
 from portal.platform.auth.tokens import authenticate_token
 from portal.platform.auth.users import User
 from portal.platform.db.engine import db_key
-from portal.platform.exceptions import Conflict, Invalid, NotFound
+from portal.platform.exceptions import ConfigurationError, Conflict, Invalid, NotFound
 from portal.platform.keys import settings_key
 
 __all__ = [
@@ -270,9 +270,49 @@ def _wrap(
     return handle
 
 
+def _origin(endpoint: Endpoint) -> str:
+    return f"{endpoint.handler.__module__}.{endpoint.handler.__qualname__}"
+
+
+def _refuse_clashes(endpoints: Sequence[Endpoint]) -> None:
+    """Stop start-up when two endpoints (of two apps, say) would shadow or blur each other.
+
+    aiohttp would route only the first of two equal operations, silently, and
+    the document would name two operations alike; so each clash is refused
+    here, naming both handlers.
+    """
+    operations: dict[tuple[str, str], Endpoint] = {}
+    by_name: dict[str, Endpoint] = {}
+    ids: dict[str, Endpoint] = {}
+    for endpoint in endpoints:
+        key = (endpoint.method.upper(), endpoint.path)
+        if (other := operations.setdefault(key, endpoint)) is not endpoint:
+            raise ConfigurationError(
+                f"API operation {key[0]} {key[1]} is declared twice: by {_origin(other)} "
+                f"and by {_origin(endpoint)}"
+            )
+        other = by_name.setdefault(endpoint.name, endpoint)
+        if other.path != endpoint.path:
+            raise ConfigurationError(
+                f"API route name {endpoint.name!r} is given to two paths: {other.path!r} "
+                f"({_origin(other)}) and {endpoint.path!r} ({_origin(endpoint)}); rename one"
+            )
+        if (other := ids.setdefault(endpoint.operation_id, endpoint)) is not endpoint:
+            raise ConfigurationError(
+                f"API operation id {endpoint.operation_id!r} (the handler's name) is used twice: "
+                f"by {_origin(other)} and by {_origin(endpoint)}; rename one handler"
+            )
+
+
 def install(app: web.Application, endpoints: Iterable[Endpoint], *, app_name: str = "api") -> None:
-    """Add every endpoint to *app*'s router; ids in paths match ASCII digits only."""
+    """Add every endpoint to *app*'s router; ids in paths match ASCII digits only.
+
+    Two endpoints with one method and path, one route name on two paths, or
+    one operation id (handler name) twice stop start-up with a
+    :class:`~portal.platform.exceptions.ConfigurationError` naming both.
+    """
     endpoints = tuple(endpoints)
+    _refuse_clashes(endpoints)
     app[api_endpoints_key] = endpoints
     for endpoint in endpoints:
         path = _PATH_PARAM.sub(r"{\1:[0-9]+}", endpoint.path)
