@@ -16,10 +16,12 @@ from aiohttp import web
 
 from portal import apps as project_apps
 from portal.platform.appspec import AppSpec
+from portal.platform.exceptions import ConfigurationError
 from portal.platform.installed import InstalledAppsError, load_apps, mount_prefix
 from portal.platform.policy import HTML_SITE
+from portal.platform.root import build_site
 from portal.settings import Settings, load_settings
-from portal.testing import Client, MakeClient
+from portal.testing import Client, MakeClient, bearer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -126,7 +128,6 @@ async def test_a_new_app_is_mounted_linked_and_movable(
     [
         (("portal.apps.nope",), "installed_apps: 'portal.apps.nope': no module 'portal.apps.nope'"),
         (("portal.apps.polls", "portal.apps.polls"), "two apps are named 'polls'"),
-        (("portal.apps.api",), "'api' needs the app 'polls', which is not installed"),
         (("portal.settings",), "'portal.settings' has no `spec`"),
         (("not a module",), "is neither a dotted module path nor an entry point name"),
     ],
@@ -134,6 +135,152 @@ async def test_a_new_app_is_mounted_linked_and_movable(
 def test_a_bad_entry_is_refused_naming_it(entries: tuple[str, ...], message: str) -> None:
     with pytest.raises(InstalledAppsError, match=message.replace("(", r"\(")):
         load_apps(_installing(*entries))
+
+
+# The API serves what the installed apps declare (AppSpec.api), nothing else
+
+_API_APP = """
+    from aiohttp import web
+    from pydantic import BaseModel
+    from portal.appkit import HTML_SITE, AppSpec, Call, Endpoint, json_response
+
+    class NoteOut(BaseModel):
+        text: str
+        url: str
+
+    async def index(request):
+        return web.Response(text="hello from {name}")
+
+    async def {handler}(call: Call) -> web.Response:
+        return json_response(NoteOut(text="a note", url=call.url("{route}")))
+
+    def create_app(settings):
+        app = web.Application()
+        app.router.add_get("/", index, name="index")
+        return app
+
+    spec = AppSpec(
+        name="{name}", title="{name}", description="", factory=create_app, policy=HTML_SITE,
+        api=(Endpoint("GET", "{path}", "{route}", {handler}, "List notes", "{name}",
+                      response=NoteOut),),
+    )
+"""
+
+
+def _write_api_app(
+    folder: Path,
+    module: str,
+    *,
+    name: str = "notes",
+    path: str = "/notes/",
+    route: str = "notes",
+    handler: str = "list_notes",
+) -> None:
+    body = _API_APP.format(name=name, path=path, route=route, handler=handler)
+    _write_app(folder, module, body)
+
+
+async def _operations(client: Client, prefix: str = "/api/") -> set[tuple[str, str]]:
+    response = await client.get(f"{prefix}openapi.json")
+    assert response.status == 200
+    document = await response.json()
+    return {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+
+
+async def test_api_with_only_todos_serves_and_documents_only_todos(
+    make_client: MakeClient, settings: Settings, api_token: str
+) -> None:
+    # The api app first: it needs no app installed before it.
+    entries = ("portal.apps.api", "portal.apps.todos")
+    client = await make_client(dataclasses.replace(settings, installed_apps=entries), apps=None)
+
+    index = await client.get("/api/")
+    operations = await _operations(client)
+    created = await client.post("/api/todos/", json={"name": "Tea"}, headers=bearer(api_token))
+
+    assert await index.json() == {"todos": "/api/todos/", "openapi": "/api/openapi.json"}
+    assert {path for _, path in operations} == {
+        "/api/",
+        "/api/openapi.json",
+        "/api/todos/",
+        "/api/todos/{todo_id}",
+    }
+    assert created.status == 201
+    for path in ("/api/questions/", "/api/questions/1", "/api/questions/1/choices/"):
+        missing = await client.get(path)
+        assert missing.status == 404, path
+        assert missing.content_type == "application/problem+json"
+
+
+async def test_api_index_schema_documents_exactly_the_installed_lists(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    entries = ("portal.apps.todos", "portal.apps.api")
+    client = await make_client(dataclasses.replace(settings, installed_apps=entries), apps=None)
+
+    document = await (await client.get("/api/openapi.json")).json()
+
+    schema = document["components"]["schemas"]["ApiIndex"]
+    assert schema["required"] == ["todos", "openapi"]
+    assert set(schema["properties"]) == {"todos", "openapi"}
+    assert not any(
+        name.startswith(("Question", "Choice", "Vote"))
+        for name in document["components"]["schemas"]
+    )
+
+
+async def test_polls_and_todos_without_the_api_serve_their_pages_and_no_api(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    entries = ("portal.apps.polls", "portal.apps.todos")
+    client = await make_client(dataclasses.replace(settings, installed_apps=entries), apps=None)
+
+    home = await (await client.get("/")).text()
+
+    assert (await client.get("/polls/")).status == 200
+    assert (await client.get("/todos/")).status == 200
+    assert 'href="/api/"' not in home
+    for path in ("/api/", "/api/todos/", "/api/openapi.json"):
+        assert (await client.get(path)).status == 404, path
+
+
+async def test_an_apps_own_api_endpoints_are_served_indexed_and_documented(
+    app_package: Path, make_client: MakeClient, settings: Settings
+) -> None:
+    _write_api_app(app_package, "extra_notes")
+    entries = ("portal.apps.todos", "extra_notes", "portal.apps.api")
+    client = await make_client(
+        dataclasses.replace(settings, installed_apps=entries, apps={"api": "/v2/"}), apps=None
+    )
+
+    index = await (await client.get("/v2/")).json()
+    notes = await client.get("/v2/notes/")
+    operations = await _operations(client, "/v2/")
+
+    assert index == {"todos": "/v2/todos/", "notes": "/v2/notes/", "openapi": "/v2/openapi.json"}
+    assert notes.status == 200
+    assert await notes.json() == {"text": "a note", "url": "/v2/notes/"}
+    assert ("GET", "/v2/notes/") in operations
+    assert (await client.get("/notes/")).status == 200  # its pages stay its own
+
+
+@pytest.mark.parametrize(
+    ("clash", "message"),
+    [
+        ({"path": "/todos/", "route": "notes"}, "API operation GET /todos/ is declared twice"),
+        ({"route": "todos.item"}, "API route name 'todos.item' is given to two paths"),
+        ({"route": "openapi", "path": "/openapi.json"}, "API operation GET /openapi.json"),
+        ({"handler": "list_todos"}, "API operation id 'list_todos' (the handler's name)"),
+    ],
+)
+def test_two_apps_declaring_one_api_operation_stop_start_up(
+    app_package: Path, settings: Settings, clash: dict[str, str], message: str
+) -> None:
+    _write_api_app(app_package, "extra_notes", **clash)
+    entries = ("portal.apps.todos", "extra_notes", "portal.apps.api")
+
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        build_site(dataclasses.replace(settings, installed_apps=entries), None)
 
 
 def test_a_module_that_fails_to_import_is_named(app_package: Path) -> None:

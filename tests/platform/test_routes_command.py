@@ -65,7 +65,7 @@ def test_routes_show_each_sections_policy_and_the_real_handler(
         "problem",
         "staff",
     )
-    assert create["handler"] == "portal.apps.api.polls.create_question"
+    assert create["handler"] == "portal.apps.polls.api.create_question"
     assert listed[("GET", "admin:index")]["middlewares"] == ["staff_only"]
     assert listed[("GET", "login")]["path"] == "/login"
 

@@ -1,8 +1,10 @@
-"""The JSON API under ``/api/``: todos and polls for programs.
+"""The JSON API under ``/api/``: every installed app's operations, for programs.
 
-Reads are open; writes need ``Authorization: Bearer <token>``. Every error is
-``application/problem+json``. ``/api/openapi.json`` is generated from the
-same endpoint declarations the router is built from.
+Each app declares its own operations (``AppSpec.api``); this app serves those
+of the installed apps, with an index of their lists and ``/api/openapi.json``,
+generated from the same endpoint declarations the router is built from. Reads
+are open; writes need ``Authorization: Bearer <token>``. Every error is
+``application/problem+json``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ __all__ = ["create_app", "spec"]
 spec = AppSpec(
     name="api",
     title="API",
-    description="JSON for programs: todos and polls, with an OpenAPI document.",
+    description="JSON for programs: every installed app's data, with an OpenAPI document.",
     factory=create_app,
     policy=JSON_API,
-    requires=("polls", "todos"),
 )

@@ -1,18 +1,37 @@
-"""Every operation of the API, declared once: the router and the OpenAPI document both read this."""
+"""The API's own operations: its index and its OpenAPI document.
+
+Every other operation is an installed app's (its spec's ``api``); the factory
+serves them after these. The router and the OpenAPI document both read the
+same records, so the document cannot drift from what is served.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from portal.appkit import Endpoint
-from portal.apps.api import polls, todos, views
-from portal.apps.api.schemas import ApiIndex
+from portal.apps.api import views
+from portal.apps.api.schemas import index_model
 
-__all__ = ["ENDPOINTS"]
+__all__ = ["OPENAPI", "index_endpoint", "listed"]
 
-ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint(
-        "GET", "/", "index", views.index, "Where each resource lives", "api", response=ApiIndex
-    ),
-    Endpoint("GET", "/openapi.json", "openapi", views.openapi, "This document", "api"),
-    *todos.ENDPOINTS,
-    *polls.ENDPOINTS,
-)
+#: ``GET /api/openapi.json``.
+OPENAPI = Endpoint("GET", "/openapi.json", "openapi", views.openapi, "This document", "api")
+
+
+def listed(endpoints: Iterable[Endpoint]) -> tuple[Endpoint, ...]:
+    """The operations an index links: every ``GET`` without path parameters (the lists)."""
+    return tuple(e for e in endpoints if e.method == "GET" and not e.path_params)
+
+
+def index_endpoint(links: Sequence[Endpoint]) -> Endpoint:
+    """``GET /api/``, answering the URL of each of *links* by its route name."""
+    return Endpoint(
+        "GET",
+        "/",
+        "index",
+        views.index,
+        "Where each resource lives",
+        "api",
+        response=index_model({link.name: link.summary for link in links}),
+    )

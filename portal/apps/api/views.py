@@ -7,7 +7,10 @@ from aiohttp import web
 from portal.appkit import Call, Endpoint, api_endpoints_key, json_response, openapi_document
 from portal.apps.api.schemas import ApiIndex
 
-__all__ = ["index", "openapi"]
+__all__ = ["index", "index_links_key", "openapi"]
+
+#: The route names ``GET /api/`` answers the URLs of, in order (set by the factory).
+index_links_key: web.AppKey[tuple[str, ...]] = web.AppKey("index_links_key")
 
 _DESCRIPTION = (
     "Reads are open; writes need `Authorization: Bearer <token>` "
@@ -17,11 +20,8 @@ _DESCRIPTION = (
 
 
 async def index(call: Call) -> web.Response:
-    return json_response(
-        ApiIndex(
-            todos=call.url("todos"), questions=call.url("questions"), openapi=call.url("openapi")
-        )
-    )
+    names = call.request.app[index_links_key]
+    return json_response(ApiIndex({name: call.url(name) for name in names}))
 
 
 async def openapi(call: Call) -> web.Response:

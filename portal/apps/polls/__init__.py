@@ -10,6 +10,7 @@ from pathlib import Path
 
 from portal.appkit import HTML_SITE, AppSpec
 from portal.apps.polls.admin import ADMIN
+from portal.apps.polls.api import ENDPOINTS
 from portal.apps.polls.app import create_app
 from portal.apps.polls.seed import seed
 from portal.apps.polls.tables import metadata
@@ -26,4 +27,5 @@ spec = AppSpec(
     metadata=metadata,
     seed=seed,
     admin=ADMIN,
+    api=ENDPOINTS,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from portal.appkit import HTML_SITE, AppSpec
 from portal.apps.todos.admin import ADMIN
+from portal.apps.todos.api import ENDPOINTS
 from portal.apps.todos.app import create_app
 from portal.apps.todos.seed import seed
 from portal.apps.todos.tables import metadata
@@ -26,4 +27,5 @@ spec = AppSpec(
     metadata=metadata,
     seed=seed,
     admin=ADMIN,
+    api=ENDPOINTS,
 )

@@ -211,3 +211,15 @@ async def test_index_links_to_the_document(anonymous: Api) -> None:
     index = await body_of(await anonymous.get("/api/"))
 
     assert (await anonymous.get(index["openapi"])).status == 200
+
+
+async def test_index_schema_documents_each_key_the_index_answers(
+    anonymous: Api, document: dict[str, Any]
+) -> None:
+    index = await body_of(await anonymous.get("/api/"))
+    operation = document["paths"]["/api/"]["get"]
+    ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+
+    schema = document["components"]["schemas"][ref.removeprefix(REF_PREFIX)]
+    assert set(schema["required"]) == set(schema["properties"]) == set(index)
+    assert schema["additionalProperties"] == {"type": "string"}

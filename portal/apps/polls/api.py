@@ -1,4 +1,8 @@
-"""``/api/questions/``: questions, their choices and votes, over the polls app's queries."""
+"""The polls app's API: questions, their choices and votes, under the API's prefix.
+
+Declared here and named in the polls ``spec`` (``api=ENDPOINTS``); the api
+app serves them, at ``/api/questions/``, when both apps are installed.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ from portal.appkit import (
     json_response,
     user_key,
 )
-from portal.apps.api.schemas import (
+from portal.apps.polls import queries
+from portal.apps.polls.schemas import (
     ChoiceCreate,
     ChoiceOut,
     QuestionCreate,
@@ -26,7 +31,6 @@ from portal.apps.api.schemas import (
     QuestionPatch,
     VoteOut,
 )
-from portal.apps.polls import queries
 
 __all__ = ["ENDPOINTS"]
 
@@ -187,7 +191,7 @@ _UNPUBLISHED = (
     "except for a staff user's token."
 )
 
-ENDPOINTS = (
+ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "GET",
         "/questions/",

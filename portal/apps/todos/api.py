@@ -1,12 +1,16 @@
-"""``/api/todos/``: the todo tutorial's contract over the todos app's queries."""
+"""The todos app's API: the todo tutorial's contract, under the API's prefix.
+
+Declared here and named in the todos ``spec`` (``api=ENDPOINTS``); the api
+app serves them, at ``/api/todos/``, when both apps are installed.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from portal.appkit import Call, Endpoint, Page, PageQuery, json_response
-from portal.apps.api.schemas import TodoCreate, TodoOut, TodoPatch
 from portal.apps.todos import queries
+from portal.apps.todos.schemas import TodoCreate, TodoOut, TodoPatch
 
 __all__ = ["ENDPOINTS"]
 
@@ -54,7 +58,7 @@ async def delete_todo(call: Call) -> web.Response:
     return web.Response(status=204)
 
 
-ENDPOINTS = (
+ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "GET",
         "/todos/",
