@@ -47,7 +47,6 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from portal.platform.appspec import AppSpec
 from portal.testing import PASSWORD, TEST_SECRET, migrated_database
 from tests.servers import free_port, portal_command
 
@@ -405,13 +404,15 @@ def tutorial(
     worker = getattr(pytestconfig, "workerinput", {}).get("workerid")
     name = f"portal_tutorial_{worker}" if worker else "portal_tutorial"
     _drop_database(database_url, name)
+    _drop_database(database_url, f"{name}_tests")
     database = migrated_database(database_url, name)
+    # The page's pytest command empties its database between tests: not the site's.
+    tests_database = migrated_database(database_url, f"{name}_tests")
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(
         PYTHONPATH=str(project),
         PORTAL_DATABASE_URL=database,
-        # The app's tests, the page's pytest command, run on the same database.
-        PORTAL_TEST_DATABASE_URL=database,
+        PORTAL_TEST_DATABASE_URL=tests_database,
         PORTAL_DATA_DIR=str(root / "data"),
         PORTAL_SECRET_KEY=TEST_SECRET,
         PORTAL_FAST_PASSWORD_HASHING="1",
@@ -420,6 +421,7 @@ def tutorial(
     )
     yield Tutorial(project, env, root)
     _drop_database(database_url, name)
+    _drop_database(database_url, f"{name}_tests")
 
 
 def _section(sections: list[Section], title: str) -> Section:
@@ -439,12 +441,6 @@ def test_the_tutorial_works_step_by_step(sections: list[Section], tutorial: Tuto
     _follow_all_but_the_api(sections, tutorial)
 
 
-# Remove this marker once AppSpec has its `api` field.
-@pytest.mark.xfail(
-    "api" not in AppSpec.__dataclass_fields__,
-    reason="needs AppSpec.api (apps declaring their API endpoints)",
-    strict=False,
-)
 def test_the_api_step_works(sections: list[Section], tutorial: Tutorial) -> None:
     """The API section, after the rest of the tutorial; then the app's tests again."""
     _follow_all_but_the_api(sections, tutorial)
