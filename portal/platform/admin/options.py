@@ -37,12 +37,22 @@ __all__ = [
     "PasswordHash",
     "column_label",
     "filter_kind",
+    "regular_plural",
 ]
 
 
 def column_label(name: str) -> str:
     """The label a column gets unless one is declared: ``pub_date`` -> ``Pub date``."""
     return name.replace("_", " ").capitalize()
+
+
+def regular_plural(noun: str) -> str:
+    """English's regular plural of *noun* (of its last word): entry → entries, box → boxes."""
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return f"{noun}es"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        return f"{noun[:-1]}ies"
+    return f"{noun}s"
 
 
 def filter_kind(column: sa.Column) -> str | None:
@@ -192,13 +202,14 @@ class AdminTable:
     can_add: bool = True
     can_change: bool = True
     can_delete: bool = True
-    #: Plural, for messages: ``"questions"``; the singular plus "s" unless given.
+    #: Plural, for messages: ``"questions"``; English's regular plural of the
+    #: singular unless given (``"entry"`` → ``"entries"``).
     plural: str = ""
 
     def __post_init__(self) -> None:
         table = self.table
         if not self.plural:
-            object.__setattr__(self, "plural", f"{self.singular}s")
+            object.__setattr__(self, "plural", regular_plural(self.singular))
         _check_id(table)
         for option in (
             "list_display",

@@ -12,7 +12,7 @@ from portal.apps import polls, todos
 from portal.apps.polls.queries import create_question
 from portal.apps.todos.queries import create_todo
 from portal.platform import admin
-from portal.platform.admin.options import AdminTable, Inline
+from portal.platform.admin.options import AdminTable, Inline, regular_plural
 from portal.platform.auth.users import User
 from portal.platform.exceptions import ConfigurationError
 from portal.testing import Client, MakeClient, log_in
@@ -123,3 +123,20 @@ async def test_the_admin_follows_its_prefix_setting(
 
     assert 'href="/staff/polls/question/"' in body
     assert "/admin/" not in body
+
+
+@pytest.mark.parametrize(
+    ("singular", "plural"),
+    [
+        ("question", "questions"),
+        ("entry", "entries"),
+        ("notes entry", "notes entries"),
+        ("day", "days"),
+        ("box", "boxes"),
+        ("status", "statuses"),
+        ("match", "matches"),
+        ("y", "ys"),
+    ],
+)
+def test_a_table_without_a_plural_gets_the_regular_one(singular: str, plural: str) -> None:
+    assert regular_plural(singular) == plural
