@@ -20,8 +20,13 @@ verify what the page promises there: they serve the copy with
 ``python -m portal run`` (for ``make run``) and, besides the app's tests that
 the page runs itself, lint and type-check its files (for ``make test``).
 
-The API section needs ``AppSpec.api``, which is being added: it has a test of
-its own, run after the rest of the tutorial on the same copy.
+The API section has a test of its own, run after the rest of the tutorial on
+the same copy.
+
+This is also startapp's whole promise tested end to end (one command, one
+settings line, ``migrate``, the page, the admin, ``routes``, the app's own
+tests and lint): ``tests/platform/test_startapp.py`` keeps only what the
+tutorial does not show (refusals, the files written).
 """
 
 from __future__ import annotations
