@@ -401,6 +401,7 @@ def tutorial(
     for folder in ("portal", "tests"):
         shutil.copytree(REPO / folder, project / folder, ignore=ignore)
     shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
+    _without_notes(project)
     # make test runs mypy before pytest: starting from its cache saves ~20 s
     # (a cache that cannot be copied only costs that time).
     with contextlib.suppress(OSError, shutil.Error):
@@ -410,9 +411,11 @@ def tutorial(
     name = f"portal_tutorial_{worker}" if worker else "portal_tutorial"
     _drop_database(database_url, name)
     _drop_database(database_url, f"{name}_tests")
-    database = migrated_database(database_url, name)
+    # Only the platform's tables: the copy's own migrate makes the rest (this
+    # project's apps may differ from the copy's, by a notes app for one).
+    database = migrated_database(database_url, name, apps=())
     # The page's pytest command empties its database between tests: not the site's.
-    tests_database = migrated_database(database_url, f"{name}_tests")
+    tests_database = migrated_database(database_url, f"{name}_tests", apps=())
     env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
     env.update(
         PYTHONPATH=str(project),
@@ -427,6 +430,19 @@ def tutorial(
     yield Tutorial(project, env, root)
     _drop_database(database_url, name)
     _drop_database(database_url, f"{name}_tests")
+
+
+def _without_notes(project: Path) -> None:
+    """The copy as it was before the tutorial, should this project have followed it.
+
+    Someone who has just followed the page has a notes app installed; ``startapp
+    notes`` would then refuse, and ``make test`` fail on the tutorial itself.
+    """
+    for folder in (project / "portal" / "apps" / "notes", project / "tests" / "apps" / "notes"):
+        shutil.rmtree(folder, ignore_errors=True)
+    apps = project / "portal" / "apps" / "__init__.py"
+    lines = apps.read_text().splitlines(keepends=True)
+    apps.write_text("".join(line for line in lines if line.strip() != '"portal.apps.notes",'))
 
 
 def _section(sections: list[Section], title: str) -> Section:
