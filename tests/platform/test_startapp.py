@@ -19,6 +19,8 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+# The app written below is "scrapbook", not "notes": startapp refuses an
+# installed app's name, and notes is installed once someone follows docs/apps.md.
 def _files(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
 
@@ -48,33 +50,33 @@ def test_a_bad_name_is_refused_and_nothing_is_written(
 def test_an_existing_folder_is_refused_and_left_as_it_is(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (project / "tests" / "apps" / "notes").mkdir()
+    (project / "tests" / "apps" / "scrapbook").mkdir()
 
-    status = cli.main(["startapp", "notes", "--project", str(project)])
+    status = cli.main(["startapp", "scrapbook", "--project", str(project)])
 
     assert status == 1
     assert "exists already" in capsys.readouterr().err
-    assert not (project / "portal" / "apps" / "notes").exists()
+    assert not (project / "portal" / "apps" / "scrapbook").exists()
 
 
 def test_the_new_app_and_its_tests_are_written_with_the_line_to_install_it(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["startapp", "notes", "--project", str(project)]) == 0
+    assert cli.main(["startapp", "scrapbook", "--project", str(project)]) == 0
 
     assert _files(project) == [
-        "portal/apps/notes/__init__.py",
-        "portal/apps/notes/admin.py",
-        "portal/apps/notes/app.py",
-        "portal/apps/notes/migrations/notes_0001_initial.py",
-        "portal/apps/notes/queries.py",
-        "portal/apps/notes/routes.py",
-        "portal/apps/notes/seed.py",
-        "portal/apps/notes/static/notes.css",
-        "portal/apps/notes/tables.py",
-        "portal/apps/notes/templates/notes/index.html",
-        "portal/apps/notes/views.py",
-        "tests/apps/notes/__init__.py",
-        "tests/apps/notes/test_notes.py",
+        "portal/apps/scrapbook/__init__.py",
+        "portal/apps/scrapbook/admin.py",
+        "portal/apps/scrapbook/app.py",
+        "portal/apps/scrapbook/migrations/scrapbook_0001_initial.py",
+        "portal/apps/scrapbook/queries.py",
+        "portal/apps/scrapbook/routes.py",
+        "portal/apps/scrapbook/seed.py",
+        "portal/apps/scrapbook/static/scrapbook.css",
+        "portal/apps/scrapbook/tables.py",
+        "portal/apps/scrapbook/templates/scrapbook/index.html",
+        "portal/apps/scrapbook/views.py",
+        "tests/apps/scrapbook/__init__.py",
+        "tests/apps/scrapbook/test_scrapbook.py",
     ]
-    assert '    "portal.apps.notes",' in capsys.readouterr().out.splitlines()
+    assert '    "portal.apps.scrapbook",' in capsys.readouterr().out.splitlines()

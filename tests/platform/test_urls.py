@@ -16,6 +16,7 @@ from portal.platform.installed import InstalledAppsError
 from portal.platform.urls import redirect, static_url, url_for
 from portal.settings import Settings
 from portal.testing import Client, MakeClient
+from tests.conftest import INSTALLED_APPS
 
 
 @pytest.fixture
@@ -112,7 +113,11 @@ def test_missing_url_part_is_an_error(mounts: Mounts) -> None:
 
 
 def test_mounts_list_the_mounted_apps_in_order(mounts: Mounts) -> None:
-    assert [(m.spec.name, m.prefix) for m in mounts] == [
+    mounted = [(m.spec.name, m.prefix) for m in mounts]
+    assert mounted == [(spec.name, f"/{spec.name}/") for spec in INSTALLED_APPS]
+    # The project's own first, as its INSTALLED_APPS lists them (an app added
+    # later comes after).
+    assert mounted[:4] == [
         ("polls", "/polls/"),
         ("todos", "/todos/"),
         ("api", "/api/"),
