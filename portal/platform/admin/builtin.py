@@ -42,13 +42,17 @@ tokens_admin = AdminTable(
     api_tokens,
     label="API tokens",
     singular="API token",
-    list_display=("id", "name", "user_id", "created_at", "last_used_at", "revoked_at"),
+    list_display=("id", "name", "user_id", "scope", "created_at", "last_used_at", "revoked_at"),
     search=("name",),
-    filters=("user_id", "revoked_at", "created_at"),
+    filters=("user_id", "scope", "revoked_at", "created_at"),
     readonly=("created_at", "last_used_at", "revoked_at"),
-    create_only=("user_id",),
+    # A token's powers are fixed when it is shown: to change them, issue another.
+    create_only=("user_id", "scope"),
     labels={"user_id": "User", "revoked_at": "Revoked at"},
-    help_texts={"name": "What the token is for, to recognise it later."},
+    help_texts={
+        "name": "What the token is for, to recognise it later.",
+        "scope": "read: the API's GET operations only; write: any operation its user may call.",
+    },
     initial={"name": lambda: "default"},
     secret=GeneratedSecret("token_hash", generate_token, label="Token"),
     actions=(

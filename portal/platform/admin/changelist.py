@@ -122,6 +122,8 @@ def _filter(
     values: list[tuple[str, str]] = [("", "All")]
     if kind == "boolean":
         values += [("1", "Yes"), ("0", "No")]
+    elif kind == "choice":
+        values += [(value, value) for value in column.type.enums]
     elif kind == "date":
         values = [("", "Any date"), *DATE_PRESETS]
         if column.nullable:

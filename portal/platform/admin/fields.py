@@ -129,7 +129,13 @@ def _server_initial(column: sa.Column) -> Any:
         return True
     if isinstance(arg, sa.sql.elements.False_):
         return False
-    if isinstance(arg, str) and _kind(column) in ("integer", "decimal", "text", "textarea"):
+    if isinstance(arg, str) and _kind(column) in (
+        "integer",
+        "decimal",
+        "text",
+        "textarea",
+        "choice",
+    ):
         return arg
     return None
 

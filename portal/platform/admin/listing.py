@@ -2,6 +2,7 @@
 
 ``?q=`` searches, ``?o=col`` / ``?o=-col`` sorts, ``?p=`` pages and
 ``?f_<col>=...`` filters: ``1``/``0`` for a boolean, an id for a foreign key,
+one of its values for a choice (``sa.Enum``),
 ``today``/``7d``/``month``/``year``/``null``/``notnull`` for a date, and
 ``f_<col>__gte`` / ``f_<col>__lte`` (``YYYY-MM-DD``) for a date range.
 Anything else is ignored, so a URL can never name a column the admin did
@@ -143,6 +144,8 @@ def _filter(
         found.append(Equals(name, value == "1"))
     elif kind == "foreign key" and value.isdecimal() and int(value) < 2**31:
         found.append(Equals(name, int(value)))
+    elif kind == "choice" and value in column.type.enums:
+        found.append(Equals(name, value))
     elif kind == "date" and value:
         preset = _preset(value, column, today)
         if preset is not None:

@@ -56,11 +56,13 @@ def regular_plural(noun: str) -> str:
 
 
 def filter_kind(column: sa.Column) -> str | None:
-    """``boolean``, ``foreign key`` or ``date`` for a column a list can filter on."""
+    """``boolean``, ``foreign key``, ``choice`` or ``date`` for a column a list can filter on."""
     if column.foreign_keys:
         return "foreign key"
     if isinstance(column.type, sa.Boolean):
         return "boolean"
+    if isinstance(column.type, sa.Enum):
+        return "choice"
     if isinstance(column.type, sa.Date | sa.DateTime):
         return "date"
     return None
@@ -178,7 +180,7 @@ class AdminTable:
     list_display: tuple[str, ...]
     #: Text columns the list's search box looks in (case-insensitive substring).
     search: tuple[str, ...] = ()
-    #: Boolean, foreign-key and date columns the list can be filtered on.
+    #: Boolean, foreign-key, choice (``sa.Enum``) and date columns the list can be filtered on.
     filters: tuple[str, ...] = ()
     #: The list's default order: column names, ``-`` for descending.
     ordering: tuple[str, ...] = ("-id",)
@@ -235,7 +237,7 @@ class AdminTable:
             if filter_kind(table.c[name]) is None:
                 raise ConfigurationError(
                     f"admin for table {table.name!r}: cannot filter on {name!r} "
-                    "(only boolean, foreign-key and date columns)"
+                    "(only boolean, foreign-key, choice and date columns)"
                 )
         for inline in self.inlines:
             keys = inline.table.c[inline.fk_column].foreign_keys

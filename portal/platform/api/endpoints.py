@@ -17,13 +17,14 @@ from portal.platform.api.pagination import MAX_ID, PageQuery, page_of
 from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.appspec import Mounts, mounts_key
 from portal.platform.auth.current import user_key
-from portal.platform.auth.tokens import authenticate_token
+from portal.platform.auth.tokens import Bearer, Scope, authenticate_bearer
 from portal.platform.auth.users import User
 from portal.platform.db.engine import db_key
 from portal.platform.exceptions import ConfigurationError, Conflict, Invalid, NotFound
 from portal.platform.keys import settings_key
 
 __all__ = [
+    "READ_METHODS",
     "Access",
     "Call",
     "Endpoint",
@@ -41,6 +42,9 @@ api_endpoints_key: web.AppKey[tuple[Endpoint, ...]] = web.AppKey("api_endpoints_
 Access = Literal["public", "user", "staff"]
 
 Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
+
+#: The methods a ``read`` token may call; any other needs a ``write`` token.
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 _JSON_TYPES = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
@@ -78,6 +82,12 @@ class Endpoint:
     @property
     def operation_id(self) -> str:
         return self.handler.__name__
+
+    @property
+    def scope(self) -> Scope:
+        """The token scope calling it needs (when it needs a token at all): reads
+        take any token, every other method a ``write`` one."""
+        return "read" if self.method.upper() in READ_METHODS else "write"
 
 
 class HasId(Protocol):
@@ -167,7 +177,7 @@ def bearer_secret(request: web.Request) -> str | None:
     return secret.strip()
 
 
-async def _authenticate(request: web.Request) -> User | web.Response:
+async def _authenticate(request: web.Request) -> Bearer | web.Response:
     if not request.headers.get(hdrs.AUTHORIZATION):
         return _unauthorized("This operation needs an API token: Authorization: Bearer <token>.")
     secret = bearer_secret(request)
@@ -176,12 +186,23 @@ async def _authenticate(request: web.Request) -> User | web.Response:
             "Use the Bearer scheme: Authorization: Bearer <token>.", "invalid_request"
         )
     async with request.config_dict[db_key].acquire() as conn:
-        user = await authenticate_token(conn, secret)
-    if user is None:
+        bearer = await authenticate_bearer(conn, secret)
+    if bearer is None:
         return _unauthorized(
             "The token is unknown, revoked, or its user is inactive.", "invalid_token"
         )
-    return user
+    return bearer
+
+
+def _insufficient_scope(endpoint: Endpoint, bearer: Bearer) -> web.Response:
+    # RFC 6750 section 3.1: 403, and the challenge names the scope needed.
+    challenge = f'Bearer realm="api", error="insufficient_scope", scope="{endpoint.scope}"'
+    return problem_response(
+        403,
+        f"This operation needs a token with the {endpoint.scope} scope; "
+        f"this token's scope is {bearer.scope}.",
+        headers={hdrs.WWW_AUTHENTICATE: challenge},
+    )
 
 
 async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel | web.Response:
@@ -235,12 +256,15 @@ def _wrap(
             return problem_response(404, "There is no such resource.")
         call = Call(request=request, params=params, app_name=app_name)
         if endpoint.access != "public":
-            user = await _authenticate(request)
-            if isinstance(user, web.Response):
-                return user
+            bearer = await _authenticate(request)
+            if isinstance(bearer, web.Response):
+                return bearer
+            user = bearer.user
             request[user_key] = user  # the token's user, for the request and security logs
             if endpoint.access == "staff" and not user.is_staff:
                 return problem_response(403, "This operation is for staff users only.")
+            if endpoint.scope == "write" and bearer.scope != "write":
+                return _insufficient_scope(endpoint, bearer)
             call.user = user
         if endpoint.query is not None:
             try:

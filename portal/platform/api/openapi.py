@@ -21,10 +21,17 @@ __all__ = ["openapi_document"]
 
 _REF = "#/components/schemas/{model}"
 
+_BEARER_TEXT = (
+    "A token from `python -m portal token create USERNAME [--scope read|write]` or the "
+    "admin. Its scope is `write` (every operation its user may call) or `read` (GET "
+    "operations only; any other answers 403). Each operation's security requirement "
+    "names the scope it needs."
+)
+
 _ERROR_TEXT = {
     400: "The body is not valid JSON, or an object in it repeats a key.",
     401: "The token is missing, unknown or revoked, or its user is inactive.",
-    403: "The token's user may not do this.",
+    403: "The token's user may not do this, or the token's scope does not allow it.",
     404: "There is no such resource.",
     409: "The change conflicts with existing data.",
     413: "The body is larger than the configured limit.",
@@ -41,7 +48,7 @@ def _error_statuses(endpoint: Endpoint) -> set[int]:
         statuses.add(422)
     if endpoint.access != "public":
         statuses.add(401)
-    if endpoint.access == "staff":
+    if endpoint.access == "staff" or (endpoint.access != "public" and endpoint.scope == "write"):
         statuses.add(403)
     if endpoint.path_params:
         statuses.add(404)
@@ -121,7 +128,8 @@ def _operation(endpoint: Endpoint, refs: dict[tuple[Any, JsonSchemaMode], Any]) 
             "content": {"application/json": {"schema": refs[(endpoint.body, "validation")]}},
         }
     if endpoint.access != "public":
-        operation["security"] = [{"bearerAuth": []}]
+        # OpenAPI 3.1 lets a non-OAuth requirement list the roles it needs.
+        operation["security"] = [{"bearerAuth": [endpoint.scope]}]
     return operation
 
 
@@ -145,7 +153,7 @@ def openapi_document(
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "A token from `python -m portal token create USERNAME`.",
+                    "description": _BEARER_TEXT,
                 }
             },
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["api_tokens", "login_failures", "metadata", "users"]
+__all__ = ["TOKEN_SCOPES", "api_tokens", "login_failures", "metadata", "users"]
 
 metadata = sa.MetaData()
 
@@ -24,6 +24,9 @@ users = sa.Table(
     sa.Column("session_version", sa.Integer, nullable=False, server_default="1"),
 )
 
+#: What a token may do: ``read`` calls only the API's GET operations, ``write`` any.
+TOKEN_SCOPES = ("read", "write")
+
 api_tokens = sa.Table(
     "api_tokens",
     metadata,
@@ -36,6 +39,20 @@ api_tokens = sa.Table(
     ),
     sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    # platform_0007; stored as text under a CHECK constraint (not a PostgreSQL
+    # enum type, which a third scope would need an ALTER TYPE for).
+    sa.Column(
+        "scope",
+        sa.Enum(
+            *TOKEN_SCOPES,
+            name="api_tokens_scope_check",
+            native_enum=False,
+            create_constraint=True,
+            length=5,
+        ),
+        nullable=False,
+        server_default="write",
+    ),
     sa.Index("api_tokens_user_id_idx", "user_id"),
 )
 

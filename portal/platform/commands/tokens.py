@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from portal.platform.auth.tables import TOKEN_SCOPES
 from portal.platform.commands.base import Command, CommandError, command_settings, database_url
 
 __all__ = ["command"]
@@ -28,14 +29,17 @@ def _token(args: argparse.Namespace) -> int:
                     state = "revoked" if token.revoked_at else "active"
                     used = token.last_used_at.isoformat() if token.last_used_at else "never"
                     print(
-                        f"{token.id}\t{token.name}\t{state}\tcreated {token.created_at:%Y-%m-%d}"
-                        f"\tlast used {used}"
+                        f"{token.id}\t{token.name}\t{state}\t{token.scope}"
+                        f"\tcreated {token.created_at:%Y-%m-%d}\tlast used {used}"
                     )
                 return
             if not user.is_active:
                 raise CommandError(f"user {user.username!r} is inactive")
-            token, secret = await tokens.create_token(conn, user.id, args.name)
-            print(f"Token {token.id} ({token.name!r}) for {user.username}; it is shown only once:")
+            token, secret = await tokens.create_token(conn, user.id, args.name, scope=args.scope)
+            print(
+                f"Token {token.id} ({token.name!r}, {token.scope} scope) for {user.username}; "
+                "it is shown only once:"
+            )
             print(secret)
 
     try:
@@ -52,6 +56,12 @@ def _arguments(parser: argparse.ArgumentParser, common: argparse.ArgumentParser)
     )
     create.add_argument("target", metavar="USERNAME")
     create.add_argument("--name", default="cli", help="a label for the token")
+    create.add_argument(
+        "--scope",
+        choices=TOKEN_SCOPES,
+        default="write",
+        help="read: the API's GET operations only; write (the default): any operation",
+    )
     listing = actions.add_parser("list", parents=[common], help="the tokens of USERNAME")
     listing.add_argument("target", metavar="USERNAME")
     revoke = actions.add_parser("revoke", parents=[common], help="revoke the token with ID")
