@@ -17,7 +17,7 @@ and an app's tests get, with no import from the project's own ``tests/``:
 - ``user`` / ``staff_user`` — ``alice`` and the staff user ``admin``, both
   with the password :data:`PASSWORD`;
 - ``api_token`` — a write API token for ``user`` (the secret); send it with
-  :func:`bearer`;
+  :func:`bearer`; ``read_token`` — a read-scoped one (GET operations only);
 - :func:`log_in` and :func:`csrf_token` — the real login form, and the CSRF
   token a page's form carries, for posting forms as a browser does.
 
@@ -318,4 +318,11 @@ async def user(conn: Connection) -> User:
 async def api_token(conn: Connection, user: User) -> str:
     """A write API token for ``user``: the secret, for :func:`bearer`."""
     _, secret = await create_token(conn, user.id)
+    return secret
+
+
+@pytest.fixture
+async def read_token(conn: Connection, user: User) -> str:
+    """A read API token for ``user`` (GET operations only): the secret, for :func:`bearer`."""
+    _, secret = await create_token(conn, user.id, "read", scope="read")
     return secret

@@ -24,6 +24,7 @@ from yarl import URL
 from portal.apps.polls.queries import create_question, get_choices
 from portal.apps.todos.queries import create_todo
 from portal.main import create_app
+from portal.platform.api.endpoints import READ_METHODS
 from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.appspec import mounts_key
 from portal.platform.auth.tokens import create_token
@@ -287,3 +288,28 @@ async def test_staff_routes_refuse_a_logged_in_user_who_is_not_staff(
             wrong.append((route.method, route.name, str(url), response.status))
 
     assert not wrong, f"open to a user who is not staff: {wrong}"
+
+
+async def test_a_read_token_reads_every_api_route_and_writes_none(
+    client: Client, rows: Rows, staff_user: User, conn: Any
+) -> None:
+    # A staff user's token, so no refusal seen is the staff guard's: only the scope's.
+    _, token = await create_token(conn, staff_user.id, "inventory", scope="read")
+    routes = [route for route in inventory(client.app) if route.policy.auth == "bearer"]
+    writes = [route for route in routes if route.method not in READ_METHODS]
+    reads = [route for route in routes if route.method in READ_METHODS]
+    assert writes
+    assert reads
+    wrong = []
+    # The writes first: were one let through (a DELETE), the reads after it could 404.
+    for route in writes:
+        response = await request(client, route, url_of(route, rows), token=token)
+        problem = await response.json() if response.content_type == PROBLEM_TYPE else {}
+        if response.status != 403 or "write scope" not in problem.get("detail", ""):
+            wrong.append((route.method, route.name, response.status))
+    for route in reads:
+        response = await request(client, route, url_of(route, rows), token=token)
+        if not (200 <= response.status < 300 or response.status == 404):
+            wrong.append((route.method, route.name, response.status))
+
+    assert not wrong, f"a read token was answered wrongly: {wrong}"

@@ -220,7 +220,7 @@ async def test_cli_list_shows_the_token(
 
     assert result.returncode == 0, result.stderr
     (line,) = result.stdout.splitlines()
-    assert line.split("\t")[:3] == [str(token.id), "deploy-bot", "active"]
+    assert line.split("\t")[:4] == [str(token.id), "deploy-bot", "active", "write"]
     assert "last used never" in line
 
 

@@ -108,11 +108,15 @@ async def test_write_operations_declare_bearer_auth_and_401(document: dict[str, 
 
     assert len(writes) == 8
     for method, path, operation in writes:
-        assert operation["security"] == [{"bearerAuth": []}], (method, path)
+        # OpenAPI 3.1: a bearer requirement may list the roles it needs, here the scope.
+        assert operation["security"] == [{"bearerAuth": ["write"]}], (method, path)
         assert "401" in operation["responses"], (method, path)
         assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
+        assert "scope" in operation["responses"]["403"]["description"], (method, path)
     scheme = document["components"]["securitySchemes"]["bearerAuth"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "--scope read|write" in scheme["description"]
+    assert "`read` (GET operations only; any other answers 403)" in scheme["description"]
 
 
 async def test_read_operations_need_no_token(document: dict[str, Any]) -> None:
@@ -122,11 +126,10 @@ async def test_read_operations_need_no_token(document: dict[str, Any]) -> None:
             assert "401" not in operation["responses"], path
 
 
-async def test_staff_operations_declare_403(document: dict[str, Any]) -> None:
-    questions = document["paths"]["/api/questions/"]
-
-    assert "403" in questions["post"]["responses"]
-    assert "403" not in document["paths"]["/api/todos/"]["post"]["responses"]
+async def test_staff_and_write_operations_declare_403(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        # Staff only, or a read token: every write can be forbidden, no read.
+        assert ("403" in operation["responses"]) == (method.lower() in WRITES), (method, path)
 
 
 async def test_request_bodies_reference_component_schemas(document: dict[str, Any]) -> None:
