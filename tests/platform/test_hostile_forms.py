@@ -39,7 +39,7 @@ from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from portal.testing import PASSWORD, Client, csrf_token, log_in
 from tests.conftest import INSTALLED_APPS
-from tests.platform.test_route_inventory import Route, Rows, inventory, url_of
+from tests.platform.test_route_inventory import Route, Rows, apps_sample_ids, inventory, url_of
 
 PROPERTY = settings(
     max_examples=25,
@@ -739,7 +739,8 @@ async def test_a_malformed_form_body_is_a_400_page_that_changes_nothing(
     content_type, raw = body
     question_ = await create_question(conn, "Malformed?", ["Yes"])
     (choice_id,) = [c.id for c in await get_choices(conn, question_.id)]
-    sample = Rows(question_.id, choice_id, (await create_todo(conn, "Keep me")).id)
+    todo_id = (await create_todo(conn, "Keep me")).id
+    sample = Rows(question_.id, choice_id, todo_id, await apps_sample_ids(conn))
     before = await every_row(conn)
     wrong = []
     for route in form_routes(client):
@@ -785,7 +786,8 @@ async def test_a_bad_host_is_refused_on_every_route_and_changes_nothing(
     client, token = staff
     question_ = await create_question(conn, "Whose host?", ["Mine"])
     (choice_id,) = [c.id for c in await get_choices(conn, question_.id)]
-    sample = Rows(question_.id, choice_id, (await create_todo(conn, "Keep me too")).id)
+    todo_id = (await create_todo(conn, "Keep me too")).id
+    sample = Rows(question_.id, choice_id, todo_id, await apps_sample_ids(conn))
     before = await every_row(conn)
     routes = [route for route in inventory(client.app) if route.method != "*"]
     answered = []

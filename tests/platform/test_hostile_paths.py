@@ -9,9 +9,7 @@ never a 500.
 
 from __future__ import annotations
 
-import importlib
 import unicodedata
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -27,8 +25,7 @@ from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from portal.testing import Client, csrf_token, log_in
-from tests.conftest import INSTALLED_APPS
-from tests.platform.test_route_inventory import Route, inventory
+from tests.platform.test_route_inventory import Route, apps_sample_ids, inventory
 
 #: The largest id an ``integer`` column holds.
 MAX_ID = 2**31 - 1
@@ -83,30 +80,9 @@ class Site:
     real: dict[str, str]
 
 
-#: Makes rows for an app's id parts: ``sample_ids(conn) -> {"entry_id": "1", …}``.
-SampleIds = Callable[[Any], Awaitable[dict[str, str]]]
-
-
-def _apps_sample_ids() -> list[SampleIds]:
-    """What the other installed apps' tests give (``sample_ids`` in tests/apps/<name>/),
-    for the id parts of their own routes (as ``ROUTES`` classifies their routes)."""
-    hooks = []
-    for spec in INSTALLED_APPS:
-        try:
-            module = importlib.import_module(f"tests.apps.{spec.name}")
-        except ModuleNotFoundError:
-            continue
-        hook = getattr(module, "sample_ids", None)
-        if hook is not None:
-            hooks.append(hook)
-    return hooks
-
-
 async def real_rows(conn: Any) -> dict[str, str]:
     """New rows, and the value of each path part that names them."""
-    apps = {}
-    for hook in _apps_sample_ids():
-        apps.update(await hook(conn))
+    apps = await apps_sample_ids(conn)
     question = await create_question(conn, "Which id?", ["This one"])
     (choice,) = await get_choices(conn, question.id)
     todo = await create_todo(conn, f"Find me by id {question.id}")

@@ -12,8 +12,8 @@ user who is not staff (403).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -207,6 +207,35 @@ class Rows:
     question_id: int
     choice_id: int
     todo_id: int
+    #: The other installed apps' parts, from their tests' ``sample_ids``.
+    apps: Mapping[str, str] = field(default_factory=dict)
+
+
+#: Makes rows for an app's id parts: ``sample_ids(conn) -> {"entry_id": "1", …}``.
+SampleIds = Callable[[Any], Awaitable[dict[str, str]]]
+
+
+def _apps_sample_ids() -> list[SampleIds]:
+    """What the other installed apps' tests give (``sample_ids`` in tests/apps/<name>/)
+    for the id parts of their own routes, as ``ROUTES`` classifies their routes."""
+    hooks = []
+    for spec in INSTALLED_APPS:
+        try:
+            module = importlib.import_module(f"tests.apps.{spec.name}")
+        except ModuleNotFoundError:
+            continue
+        hook = getattr(module, "sample_ids", None)
+        if hook is not None:
+            hooks.append(hook)
+    return hooks
+
+
+async def apps_sample_ids(conn: Any) -> dict[str, str]:
+    """New rows of the other installed apps, by the path part that names each."""
+    parts: dict[str, str] = {}
+    for hook in _apps_sample_ids():
+        parts.update(await hook(conn))
+    return parts
 
 
 @pytest.fixture
@@ -214,7 +243,7 @@ async def rows(conn: Any) -> Rows:
     question = await create_question(conn, "Who may ask?", ["Anyone"])
     (choice,) = await get_choices(conn, question.id)
     todo = await create_todo(conn, "Classify every route")
-    return Rows(question_id=question.id, choice_id=choice.id, todo_id=todo.id)
+    return Rows(question.id, choice.id, todo.id, await apps_sample_ids(conn))
 
 
 def url_of(route: Route, rows: Rows) -> URL:
@@ -227,6 +256,7 @@ def url_of(route: Route, rows: Rows) -> URL:
         "app": "todos",
         "table": "todo",
         "row_id": str(rows.todo_id),
+        **rows.apps,
     }
     info = route.resource.get_info()
     formatter = info.get("formatter") or info.get("path")
