@@ -48,11 +48,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
 import pytest
-from psycopg2 import sql
 
-from portal.testing import PASSWORD, TEST_SECRET, migrated_database
+from portal.platform.db.schema import upgrade
+from portal.testing import PASSWORD, TEST_SECRET
+from tests.databases import scratch_database
 from tests.servers import free_port, portal_command
 
 REPO = Path(__file__).resolve().parents[2]
@@ -366,18 +366,6 @@ CHECKS: dict[str, tuple[Callable[[Tutorial], None], ...]] = {
 }
 
 
-def _drop_database(server_url: str, name: str) -> None:
-    conn = psycopg2.connect(server_url)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def sections() -> list[Section]:
     found = read_sections(PAGE.read_text())
@@ -391,9 +379,7 @@ def sections() -> list[Section]:
 
 
 @pytest.fixture(scope="module")
-def tutorial(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
-) -> Iterator[Tutorial]:
+def tutorial(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tutorial]:
     """A copy of the project (``portal/``, ``tests/``, ``pyproject.toml``), its own database."""
     root = tmp_path_factory.mktemp("tutorial")
     project = root / "project"
@@ -406,30 +392,27 @@ def tutorial(
     # (a cache that cannot be copied only costs that time).
     with contextlib.suppress(OSError, shutil.Error):
         shutil.copytree(REPO / ".mypy_cache", root / "mypy-cache")
-    # One database per pytest-xdist worker, in case they share a server.
-    worker = getattr(pytestconfig, "workerinput", {}).get("workerid")
-    name = f"portal_tutorial_{worker}" if worker else "portal_tutorial"
-    _drop_database(database_url, name)
-    _drop_database(database_url, f"{name}_tests")
-    # Only the platform's tables: the copy's own migrate makes the rest (this
-    # project's apps may differ from the copy's, by a notes app for one).
-    database = migrated_database(database_url, name, apps=())
-    # The page's pytest command empties its database between tests: not the site's.
-    tests_database = migrated_database(database_url, f"{name}_tests", apps=())
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
-    env.update(
-        PYTHONPATH=str(project),
-        PORTAL_DATABASE_URL=database,
-        PORTAL_TEST_DATABASE_URL=tests_database,
-        PORTAL_DATA_DIR=str(root / "data"),
-        PORTAL_SECRET_KEY=TEST_SECRET,
-        PORTAL_FAST_PASSWORD_HASHING="1",
-        MYPY_CACHE_DIR=str(root / "mypy-cache"),
-        RUFF_CACHE_DIR=str(root / "ruff-cache"),
-    )
-    yield Tutorial(project, env, root)
-    _drop_database(database_url, name)
-    _drop_database(database_url, f"{name}_tests")
+    with (
+        scratch_database(database_url, "portal_tutorial") as database,
+        # The page's pytest command empties its database between tests: not the site's.
+        scratch_database(database_url, "portal_tutorial_tests") as tests_database,
+    ):
+        # Only the platform's tables: the copy's own migrate makes the rest (this
+        # project's apps may differ from the copy's, by a notes app for one).
+        upgrade(database, ())
+        upgrade(tests_database, ())
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+        env.update(
+            PYTHONPATH=str(project),
+            PORTAL_DATABASE_URL=database,
+            PORTAL_TEST_DATABASE_URL=tests_database,
+            PORTAL_DATA_DIR=str(root / "data"),
+            PORTAL_SECRET_KEY=TEST_SECRET,
+            PORTAL_FAST_PASSWORD_HASHING="1",
+            MYPY_CACHE_DIR=str(root / "mypy-cache"),
+            RUFF_CACHE_DIR=str(root / "ruff-cache"),
+        )
+        yield Tutorial(project, env, root)
 
 
 def _without_notes(project: Path) -> None:
