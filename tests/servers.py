@@ -78,13 +78,22 @@ def gunicorn_command(port: int, workers: int) -> list[str]:
 
 
 @contextmanager
-def running(command: Sequence[str], port: int, env: dict[str, str], log: Path) -> Iterator[Server]:
-    """Start *command*, wait until ``/readyz`` answers 200, stop it afterwards."""
+def running(
+    command: Sequence[str],
+    port: int,
+    env: dict[str, str],
+    log: Path,
+    *,
+    cwd: Path = ROOT,
+    within: float = 30.0,
+) -> Iterator[Server]:
+    """Start *command* in *cwd*, wait (up to *within* seconds) until ``/readyz``
+    answers 200, stop it afterwards."""
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_ready(base, process, log)
+            _wait_until_ready(base, process, log, within)
             yield Server(url=base, env=env, process=process)
         finally:
             process.terminate()
@@ -95,8 +104,10 @@ def running(command: Sequence[str], port: int, env: dict[str, str], log: Path) -
                 process.wait()
 
 
-def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
+def _wait_until_ready(
+    base: str, process: subprocess.Popen[bytes], log: Path, within: float
+) -> None:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited:\n{log.read_text()}")

@@ -40,7 +40,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -53,7 +52,7 @@ import pytest
 from portal.platform.db.schema import upgrade
 from portal.testing import PASSWORD, TEST_SECRET
 from tests.databases import scratch_database
-from tests.servers import free_port, portal_command
+from tests.servers import free_port, portal_command, running
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "apps.md"
@@ -251,22 +250,9 @@ class Tutorial:
         """The copy served by ``python -m portal run``, as ``make run`` would serve it."""
         port = free_port()
         log = self.logs / f"server-{port}.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                portal_command(port), cwd=self.project, env=self.env,
-                stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        browser = Browser(f"http://127.0.0.1:{port}")
-        try:
-            browser.wait_until_ready(process, log)
-            yield browser
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        # The copy's first start compiles every module afresh: a longer wait.
+        with running(portal_command(port), port, self.env, log, cwd=self.project, within=60):
+            yield Browser(f"http://127.0.0.1:{port}")
 
 
 class Browser:
@@ -298,19 +284,6 @@ class Browser:
         form = {"username": username, "password": password, "csrf_token": token.group(1)}
         status, text = self.open("/login", form)
         assert status == 200, f"login: {status}\n{text[:2000]}"
-
-    def wait_until_ready(self, process: subprocess.Popen[bytes], log: Path) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the site exited:\n{log.read_text()[-4000:]}")
-            try:
-                if self.open("/readyz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"the site did not become ready:\n{log.read_text()[-4000:]}")
 
 
 # What each section promises, checked after its steps.
