@@ -22,14 +22,15 @@ def deploy_problems(settings: Settings) -> list[str]:
     The platform's own checks, then each installed app's (``AppSpec.checks``),
     then the database's schema.
     """
+    apps = load_apps(settings)
     problems = settings_problems(settings)
-    problems.extend(app_problems(load_apps(settings), settings))
+    problems.extend(app_problems(apps, settings))
     if os.environ.get(FAST_HASHING_ENV) == "1":
         problems.append(
             f"{FAST_HASHING_ENV} is set: passwords are hashed with the cheap parameters "
             "meant for test suites, so a stolen hash is quick to crack; unset it"
         )
-    problem = _database_problem(settings)
+    problem = _database_problem(settings, apps)
     if problem:
         problems.append(problem)
     return problems
@@ -141,7 +142,7 @@ def _is_dev_secret(settings: Settings) -> bool:
     return path.exists() and path.read_text(encoding="utf-8").strip() == settings.secret_key
 
 
-def _database_problem(settings: Settings) -> str | None:
+def _database_problem(settings: Settings, apps: Iterable[AppSpec]) -> str | None:
     from portal.platform.db import embedded
     from portal.platform.db.engine import connect, current_revisions
     from portal.platform.db.revisions import expected_heads, schema_problem
@@ -149,7 +150,7 @@ def _database_problem(settings: Settings) -> str | None:
     async def check(url: str) -> str | None:
         async with connect(url) as conn:
             current = await current_revisions(conn)
-        return schema_problem(current, expected_heads(load_apps(settings)))
+        return schema_problem(current, expected_heads(apps))
 
     try:
         url = settings.database_url or embedded.start(settings.data_dir)
