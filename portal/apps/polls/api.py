@@ -124,14 +124,13 @@ async def get_question(call: Call) -> web.Response:
 async def update_question(call: Call) -> web.Response:
     body: QuestionPatch = call.body
     async with call.db() as conn:
-        question = await queries.update_question(
+        await queries.update_question(
             conn,
             call.params["question_id"],
             question_text=body.question_text,
             pub_date=body.pub_date,
         )
-        detail = await _detail(call, conn, question)
-    return json_response(detail)
+    return web.Response(status=204)
 
 
 async def delete_question(call: Call) -> web.Response:
@@ -233,8 +232,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         update_question,
         "Edit a question",
         "polls",
+        status=204,
         body=QuestionPatch,
-        response=QuestionDetail,
         access="staff",
     ),
     Endpoint(

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from aiohttp import hdrs, web
 from pydantic import BaseModel, ValidationError
 
+from portal.platform.api.conditional import (
+    LOCK,
+    entity_tag,
+    matches_strongly,
+    matches_weakly,
+)
 from portal.platform.api.jsonkeys import repeated_key
 from portal.platform.api.pagination import MAX_ID, PageQuery, page_of
 from portal.platform.api.problems import FieldError, problem_response
@@ -24,6 +30,7 @@ from portal.platform.exceptions import ConfigurationError, Conflict, Invalid, No
 from portal.platform.keys import settings_key
 
 __all__ = [
+    "CONDITIONAL_METHODS",
     "READ_METHODS",
     "Access",
     "Call",
@@ -45,6 +52,9 @@ Handler = Callable[["Call"], Awaitable[web.StreamResponse]]
 
 #: The methods a ``read`` token may call; any other needs a ``write`` token.
 READ_METHODS = frozenset({"GET", "HEAD"})
+
+#: The methods that honour ``If-Match`` (and ``Prefer``) on a URL that also has a ``GET``.
+CONDITIONAL_METHODS = frozenset({"PATCH", "PUT", "DELETE"})
 
 _PATH_PARAM = re.compile(r"\{(\w+)\}")
 _JSON_TYPES = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
@@ -108,9 +118,14 @@ class Call:
     user: User | None = None
     app_name: str = field(default="api")
     _mounts: Mounts | None = field(default=None, repr=False)
+    #: The connection every ``db()`` of this call shares, when the wrapper holds
+    #: one for it (a conditional write: its lock and the write on one transaction).
+    _conn: Any = field(default=None, repr=False)
 
     def db(self) -> AbstractAsyncContextManager[Any]:
         """A connection from the shared engine (``async with call.db() as conn``)."""
+        if self._conn is not None:
+            return nullcontext(self._conn)
         cm: AbstractAsyncContextManager[Any] = self.request.config_dict[db_key].acquire()
         return cm
 
@@ -245,10 +260,99 @@ def _shown(text: str, limit: int = 100) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _tagged(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """A ``GET``'s 200 with its ``ETag``; ``304`` with no body when the client's copy is current."""
+    if response.status != 200 or not isinstance(response, web.Response):
+        return response
+    body = response.body
+    if not isinstance(body, bytes):
+        return response
+    tag = entity_tag(body)
+    response.headers[hdrs.ETAG] = tag
+    if_none_match = request.headers.get(hdrs.IF_NONE_MATCH)
+    if if_none_match is not None and matches_weakly(if_none_match, tag):
+        return web.Response(status=304, headers={hdrs.ETAG: tag})
+    return response
+
+
+def _wants_representation(request: web.Request) -> bool:
+    """Whether the client sent ``Prefer: return=representation`` (RFC 7240)."""
+    for header in request.headers.getall("Prefer", ()):
+        for preference in header.split(","):
+            name, _, value = preference.partition(";")[0].partition("=")
+            if name.strip().lower() == "return" and value.strip().strip('"') == "representation":
+                return True
+    return False
+
+
+async def _representation(twin: Endpoint, call: Call) -> web.StreamResponse:
+    """The resource's current ``GET`` answer, through the call's connection.
+
+    :class:`NotFound` when there is none: a condition on a resource that is
+    not there is ignored and the answer is 404 (RFC 9110 section 13.2.1), as
+    it would be without the condition.
+    """
+    twin_call = Call(
+        request=call.request,
+        params=call.params,
+        user=call.user,
+        app_name=call.app_name,
+        _conn=call._conn,
+    )
+    return await twin.handler(twin_call)
+
+
+def _tag_of(response: web.StreamResponse) -> str | None:
+    if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
+        return None
+    return entity_tag(response.body)
+
+
+async def _conditional_write(
+    endpoint: Endpoint, twin: Endpoint, call: Call, if_match: str | None, represent: bool
+) -> web.StreamResponse:
+    """Run a ``PATCH``/``PUT``/``DELETE`` under ``If-Match`` and/or ``Prefer``, as one transaction.
+
+    With ``If-Match``, an advisory lock on the resource is taken before its
+    current tag is read, so of two clients holding one tag the second finds it
+    changed (412), never overwriting the first unseen. After the write the new
+    representation's tag is sent, so the client can go on without a ``GET``;
+    with ``Prefer: return=representation`` the representation itself (200).
+    """
+    request = call.request
+    async with request.config_dict[db_key].acquire() as conn, conn.begin():
+        call._conn = conn
+        if if_match is not None:
+            ids = ",".join(f"{name}={value}" for name, value in sorted(call.params.items()))
+            await conn.execute(LOCK, name=f"{call.app_name}:{twin.name}:{ids}")
+            current = _tag_of(await _representation(twin, call))
+            if not matches_strongly(if_match, current):
+                return problem_response(
+                    412,
+                    "The resource has changed since that tag was read: "
+                    "GET it again, then retry with its new ETag.",
+                )
+        response = await endpoint.handler(call)
+        if endpoint.method.upper() == "DELETE" or response.status not in (200, 204):
+            return response
+        after = await _representation(twin, call)
+        tag = _tag_of(after)
+        if tag is None:
+            return response
+        if represent:
+            after.headers["Preference-Applied"] = "return=representation"
+            response = after
+        response.headers[hdrs.ETAG] = tag
+        return response
+
+
 def _wrap(
-    endpoint: Endpoint, app_name: str
+    endpoint: Endpoint, app_name: str, twin: Endpoint | None = None
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The request handler of *endpoint*; *twin* is the ``GET`` on its URL, if any."""
     path_params = endpoint.path_params
+    method = endpoint.method.upper()
+    conditional = twin is not None and method in CONDITIONAL_METHODS
 
     async def handle(request: web.Request) -> web.StreamResponse:
         params = {name: int(request.match_info[name]) for name in path_params}
@@ -279,6 +383,13 @@ def _wrap(
                 return body
             call.body = body
         try:
+            if method == "GET":
+                return _tagged(request, await endpoint.handler(call))
+            if conditional and twin is not None:
+                if_match = request.headers.get(hdrs.IF_MATCH)
+                represent = method != "DELETE" and _wants_representation(request)
+                if if_match is not None or represent:
+                    return await _conditional_write(endpoint, twin, call, if_match, represent)
             return await endpoint.handler(call)
         except NotFound as exc:
             return problem_response(404, str(exc))
@@ -338,6 +449,8 @@ def install(app: web.Application, endpoints: Iterable[Endpoint], *, app_name: st
     endpoints = tuple(endpoints)
     _refuse_clashes(endpoints)
     app[api_endpoints_key] = endpoints
+    reads = {endpoint.path: endpoint for endpoint in endpoints if endpoint.method == "GET"}
     for endpoint in endpoints:
         path = _PATH_PARAM.sub(r"{\1:[0-9]+}", endpoint.path)
-        app.router.add_route(endpoint.method, path, _wrap(endpoint, app_name), name=endpoint.name)
+        handler = _wrap(endpoint, app_name, reads.get(endpoint.path))
+        app.router.add_route(endpoint.method, path, handler, name=endpoint.name)

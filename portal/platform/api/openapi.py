@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from portal.platform.api.endpoints import Endpoint
+from portal.platform.api.endpoints import CONDITIONAL_METHODS, Endpoint
 from portal.platform.api.pagination import MAX_ID
 from portal.platform.api.problems import PROBLEM_TYPE, Problem
 
@@ -36,11 +36,52 @@ _ERROR_TEXT = {
     409: "The change conflicts with existing data.",
     413: "The body is larger than the configured limit.",
     415: "The body is not JSON.",
+    412: "`If-Match` names no current tag of the resource: it changed (or is gone) since "
+    "that tag was read. Nothing was changed.",
     422: "The input is not valid; `errors` names each field at fault.",
+    500: "The server failed unexpectedly; the error is logged, nothing is revealed.",
+    503: "The database is unreachable or overloaded; retry later (see `Retry-After`).",
+    504: "The request took longer than the server allows.",
+}
+
+#: What any operation may answer whatever it is: the server's own failures.
+_SERVER_ERRORS = frozenset({500, 503, 504})
+
+_ETAG = {
+    "description": "The representation's entity tag: send it in `If-None-Match` to read "
+    "again cheaply, or in `If-Match` to change the resource only if nobody else has.",
+    "schema": {"type": "string"},
+}
+
+_IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "Tags of copies the client holds: if one is current, the answer is 304 "
+    "with no body.",
+    "schema": {"type": "string"},
+}
+
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "Change the resource only if its current tag is one of these (`*`: if it "
+    "exists); otherwise 412 and nothing changes. Without it the change is unconditional.",
+    "schema": {"type": "string"},
+}
+
+_PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "description": "`return=representation` answers 200 with the changed resource instead of "
+    "204 (and `Preference-Applied`).",
+    "schema": {"type": "string"},
 }
 
 
-def _error_statuses(endpoint: Endpoint) -> set[int]:
+def _error_statuses(endpoint: Endpoint, twin: Endpoint | None) -> set[int]:
     statuses = set(endpoint.errors)
     if endpoint.body is not None:
         statuses |= {400, 413, 415, 422}
@@ -52,7 +93,9 @@ def _error_statuses(endpoint: Endpoint) -> set[int]:
         statuses.add(403)
     if endpoint.path_params:
         statuses.add(404)
-    return statuses
+    if twin is not None:
+        statuses.add(412)
+    return statuses | _SERVER_ERRORS
 
 
 def _models(endpoints: Sequence[Endpoint]) -> list[tuple[Any, JsonSchemaMode]]:
@@ -80,7 +123,37 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     ]
 
 
-def _operation(endpoint: Endpoint, refs: dict[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
+def _links(endpoint: Endpoint, endpoints: Sequence[Endpoint]) -> dict[str, Any]:
+    """A create's links to the operations on what it made (``$response.body#/id``).
+
+    The new resource's URL is the create's path plus one id; its other ids
+    are the create's own. Clients (and schemathesis' stateful runs) follow them.
+    """
+    links: dict[str, Any] = {}
+    for other in endpoints:
+        extra = other.path_params[len(endpoint.path_params) :]
+        if not other.path.startswith(endpoint.path) or len(extra) != 1 or other is endpoint:
+            continue
+        if other.path != endpoint.path + "{" + extra[0] + "}":
+            continue
+        parameters = {name: f"$request.path.{name}" for name in endpoint.path_params}
+        parameters[extra[0]] = "$response.body#/id"
+        links[other.operation_id] = {
+            "operationId": other.operation_id,
+            "parameters": parameters,
+            "description": f"{other.summary}: the one just made.",
+        }
+    return links
+
+
+def _operation(
+    endpoint: Endpoint,
+    endpoints: Sequence[Endpoint],
+    refs: dict[tuple[Any, JsonSchemaMode], Any],
+) -> dict[str, Any]:
+    method = endpoint.method.upper()
+    reads = {other.path: other for other in endpoints if other.method.upper() == "GET"}
+    twin = reads.get(endpoint.path) if method in CONDITIONAL_METHODS else None
     parameters: list[dict[str, Any]] = [
         {
             "name": name,
@@ -96,17 +169,45 @@ def _operation(endpoint: Endpoint, refs: dict[tuple[Any, JsonSchemaMode], Any]) 
     if endpoint.response is not None:
         schema = refs[(endpoint.response, "serialization")]
         success["content"] = {"application/json": {"schema": schema}}
+    headers: dict[str, Any] = {}
     if endpoint.location:
-        success["headers"] = {
-            "Location": {
-                "description": "The URL of the new resource.",
-                "required": True,
-                "schema": {"type": "string"},
+        headers["Location"] = {
+            "description": "The URL of the new resource.",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+        if links := _links(endpoint, endpoints):
+            success["links"] = links
+    if method == "GET":
+        parameters.append(_IF_NONE_MATCH)
+        headers["ETag"] = {**_ETAG, "required": True}
+    responses: dict[str, Any] = {str(endpoint.status): success}
+    if twin is not None:
+        parameters.append(_IF_MATCH)
+        if method != "DELETE":
+            parameters.append(_PREFER)
+            headers["ETag"] = {
+                **_ETAG,
+                "description": "The changed resource's tag (sent when `If-Match` or `Prefer` was).",
             }
+            responses["200"] = {
+                "description": f"{endpoint.summary}; the changed resource "
+                "(`Prefer: return=representation`).",
+                "headers": {
+                    "ETag": {**_ETAG, "required": True},
+                    "Preference-Applied": {"required": True, "schema": {"type": "string"}},
+                },
+                "content": {"application/json": {"schema": refs[(twin.response, "serialization")]}},
+            }
+    if headers:
+        success["headers"] = headers
+    if method == "GET":
+        responses["304"] = {
+            "description": "The copy whose tag was sent in `If-None-Match` is current.",
+            "headers": {"ETag": {**_ETAG, "required": True}},
         }
     problem = {PROBLEM_TYPE: {"schema": refs[(Problem, "serialization")]}}
-    responses: dict[str, Any] = {str(endpoint.status): success}
-    for status in sorted(_error_statuses(endpoint)):
+    for status in sorted(_error_statuses(endpoint, twin)):
         error: dict[str, Any] = {"description": _ERROR_TEXT[status], "content": problem}
         if status == 401:
             error["headers"] = {
@@ -118,7 +219,7 @@ def _operation(endpoint: Endpoint, refs: dict[tuple[Any, JsonSchemaMode], Any]) 
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
         "parameters": parameters,
-        "responses": responses,
+        "responses": dict(sorted(responses.items())),
     }
     if endpoint.description:
         operation["description"] = endpoint.description
@@ -142,7 +243,7 @@ def openapi_document(
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         path = prefix.rstrip("/") + endpoint.path
-        paths.setdefault(path, {})[endpoint.method.lower()] = _operation(endpoint, refs)
+        paths.setdefault(path, {})[endpoint.method.lower()] = _operation(endpoint, endpoints, refs)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},

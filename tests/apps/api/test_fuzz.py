@@ -8,6 +8,7 @@ check and phase against it with a staff token, so every write is reachable.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from schemathesis.core.warnings import SchemathesisWarning
 
 from portal.platform.auth.users import User
 from tests.apps.api.conftest import new_token
@@ -100,6 +102,18 @@ async def test_schemathesis_finds_no_failure(
     server: str, conn: Any, staff_user: User, tmp_path: Path
 ) -> None:
     token = await new_token(conn, staff_user)
+    # An If-Match tag is valid input whatever it says, and the right answer to
+    # one that is not current is 412: accepted data, refused precondition. So a
+    # conditional write mostly answers 412 to generated tags, which schemathesis
+    # reports as a validation mismatch or a low valid-input rate: those two
+    # warnings are off; every check, and every other warning, still fails the run.
+    quiet = {SchemathesisWarning.VALIDATION_MISMATCH, SchemathesisWarning.LOW_VALID_RATE}
+    warnings = [str(warning) for warning in SchemathesisWarning if warning not in quiet]
+    (tmp_path / "schemathesis.toml").write_text(
+        f"warnings = {json.dumps(warnings)}\n"
+        "[checks.positive_data_acceptance]\n"
+        'expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]\n'
+    )
     schemathesis = Path(sys.executable).parent / "schemathesis"
 
     process = await asyncio.create_subprocess_exec(

@@ -226,3 +226,66 @@ async def test_index_schema_documents_each_key_the_index_answers(
     schema = document["components"]["schemas"][ref.removeprefix(REF_PREFIX)]
     assert set(schema["required"]) == set(schema["properties"]) == set(index)
     assert schema["additionalProperties"] == {"type": "string"}
+
+
+async def test_every_operation_declares_the_server_s_own_failures(
+    document: dict[str, Any],
+) -> None:
+    for method, path, operation in _operations(document):
+        for status in ("500", "503", "504"):
+            assert PROBLEM_TYPE in operation["responses"][status]["content"], (method, path)
+
+
+async def test_reads_declare_etag_if_none_match_and_304(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        if method != "GET":
+            continue
+        names = {parameter["name"] for parameter in operation["parameters"]}
+        assert "If-None-Match" in names, path
+        assert "ETag" in operation["responses"]["200"]["headers"], path
+        assert "content" not in operation["responses"]["304"], path
+
+
+async def test_changes_and_deletes_declare_if_match_and_412(document: dict[str, Any]) -> None:
+    conditional = [
+        (method, path, operation)
+        for method, path, operation in _operations(document)
+        if method in {"PATCH", "PUT", "DELETE"}
+    ]
+    assert conditional
+    for method, path, operation in conditional:
+        names = {parameter["name"] for parameter in operation["parameters"]}
+        assert "If-Match" in names, (method, path)
+        assert PROBLEM_TYPE in operation["responses"]["412"]["content"], (method, path)
+
+
+async def test_patches_answer_204_or_the_resource_when_preferred(
+    document: dict[str, Any],
+) -> None:
+    patches = [(path, op) for method, path, op in _operations(document) if method == "PATCH"]
+    assert patches
+    for path, operation in patches:
+        names = {parameter["name"] for parameter in operation["parameters"]}
+        assert "Prefer" in names, path
+        assert "content" not in operation["responses"]["204"], path
+        read = document["paths"][path]["get"]["responses"]["200"]["content"]
+        assert operation["responses"]["200"]["content"] == read, path
+
+
+async def test_creations_link_to_the_operations_on_what_they_made(
+    document: dict[str, Any],
+) -> None:
+    ids = {op["operationId"]: (method, path) for method, path, op in _operations(document)}
+    links = document["paths"]["/api/todos/"]["post"]["responses"]["201"]["links"]
+    assert {ids[link["operationId"]] for link in links.values()} == {
+        ("GET", "/api/todos/{todo_id}"),
+        ("PATCH", "/api/todos/{todo_id}"),
+        ("DELETE", "/api/todos/{todo_id}"),
+    }
+    assert all(link["parameters"] == {"todo_id": "$response.body#/id"} for link in links.values())
+    choice = document["paths"]["/api/questions/{question_id}/choices/"]["post"]
+    (get_choice,) = choice["responses"]["201"]["links"].values()
+    assert get_choice["parameters"] == {
+        "question_id": "$request.path.question_id",
+        "choice_id": "$response.body#/id",
+    }

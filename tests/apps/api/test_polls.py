@@ -177,12 +177,30 @@ async def test_patch_question_text_changes_only_the_text(staff_api: Api, conn: A
 
     response = await staff_api.patch(f"/api/questions/{tea.id}", json={"question_text": "Chai?"})
 
+    assert response.status == 204
+    assert await queries.get_question(conn, tea.id) == queries.Question(tea.id, "Chai?", PUB_DATE)
+
+
+async def test_patch_with_prefer_representation_answers_the_question(
+    staff_api: Api, conn: Any
+) -> None:
+    tea = await _question(conn, "Tea?")
+
+    response = await staff_api.patch(
+        f"/api/questions/{tea.id}",
+        json={"question_text": "Chai?"},
+        headers={"Prefer": "return=representation"},
+    )
+
     assert response.status == 200
+    assert response.headers["Preference-Applied"] == "return=representation"
     changed = await body_of(response)
     assert changed["question_text"] == "Chai?"
     assert _when(changed["pub_date"]) == PUB_DATE
     assert len(changed["choices"]) == 2
-    assert await queries.get_question(conn, tea.id) == queries.Question(tea.id, "Chai?", PUB_DATE)
+    fetched = await staff_api.get(f"/api/questions/{tea.id}")
+    assert changed == await body_of(fetched)
+    assert response.headers["ETag"] == fetched.headers["ETag"]
 
 
 async def test_patch_pub_date_changes_only_the_date(staff_api: Api, conn: Any) -> None:
@@ -192,9 +210,8 @@ async def test_patch_pub_date_changes_only_the_date(staff_api: Api, conn: Any) -
         f"/api/questions/{tea.id}", json={"pub_date": "2030-01-02T03:04:05+02:00"}
     )
 
-    assert response.status == 200
+    assert response.status == 204
     expected = dt.datetime(2030, 1, 2, 1, 4, 5, tzinfo=dt.UTC)
-    assert _when((await body_of(response))["pub_date"]) == expected
     fetched = await body_of(await staff_api.get(f"/api/questions/{tea.id}"))
     assert (fetched["question_text"], _when(fetched["pub_date"])) == ("Tea?", expected)
 

@@ -207,6 +207,6 @@ async def test_a_staff_patch_to_a_future_date_hides_the_question(
         f"/api/questions/{poll.id}", json={"pub_date": "2999-01-01T00:00:00Z"}
     )
 
-    assert patched.status == 200
+    assert patched.status == 204
     await problem_of(await anonymous.get(f"/api/questions/{poll.id}"), 404)
     assert (await staff_api.get(f"/api/questions/{poll.id}")).status == 200
