@@ -268,10 +268,10 @@ def _tagged(request: web.Request, response: web.StreamResponse) -> web.StreamRes
     if not isinstance(body, bytes):
         return response
     tag = entity_tag(body)
-    response.headers[hdrs.ETAG] = tag
+    response.headers["ETag"] = tag
     if_none_match = request.headers.get(hdrs.IF_NONE_MATCH)
     if if_none_match is not None and matches_weakly(if_none_match, tag):
-        return web.Response(status=304, headers={hdrs.ETAG: tag})
+        return web.Response(status=304, headers={"ETag": tag})
     return response
 
 
@@ -342,7 +342,7 @@ async def _conditional_write(
         if represent:
             after.headers["Preference-Applied"] = "return=representation"
             response = after
-        response.headers[hdrs.ETAG] = tag
+        response.headers["ETag"] = tag
         return response
 
 
