@@ -6,7 +6,7 @@ one-row queries that costs more than the round trip to PostgreSQL (see
 statement's *cache key* is the same for every statement of the same shape, and
 carries the literal values apart, so one compiled form serves them all. This
 module applies that to ``aiopg.sa``: :class:`Engine` hands out
-:class:`Connection` objects whose ``execute()`` looks the compiled form up in
+:class:`CompilingConnection` objects whose ``execute()`` looks the compiled form up in
 the engine's :class:`StatementCache` and only binds the values.
 
 Apps need do nothing to benefit. Statements built once at import time with
@@ -48,7 +48,7 @@ from portal.platform.db.pool import new_pool
 from portal.platform.exceptions import DatabaseUnavailable
 
 __all__ = [
-    "Connection",
+    "CompilingConnection",
     "Engine",
     "Prepared",
     "StatementCache",
@@ -151,7 +151,7 @@ class _Result(ResultProxy):
         # closed with its connection (SAConnection tracks its cursors).
 
 
-class Connection(SAConnection):
+class CompilingConnection(SAConnection):
     """An ``aiopg.sa`` connection that executes through its engine's :class:`StatementCache`."""
 
     __slots__ = ("_gate", "_statements")
@@ -218,7 +218,7 @@ class Connection(SAConnection):
 
 
 class Engine(aiopg.sa.Engine):
-    """``aiopg.sa``'s engine, handing out :class:`Connection` objects that share one cache.
+    """``aiopg.sa``'s engine, handing out :class:`CompilingConnection` objects that share one cache.
 
     Requests wait for a connection in a first-come, first-served queue (the
     *gate*, one place per pooled connection). aiopg's pool alone lets a newly
@@ -252,12 +252,12 @@ class Engine(aiopg.sa.Engine):
         #: ``/readyz`` shows), or None while the engine serves.
         self.unavailable: str | None = None
 
-    async def _acquire(self) -> Connection:
+    async def _acquire(self) -> CompilingConnection:
         if self.unavailable is not None:
             raise DatabaseUnavailable(f"the database is not ready ({self.unavailable})")
         return await self._take()
 
-    async def _take(self) -> Connection:
+    async def _take(self) -> CompilingConnection:
         pool = self._pool
         if not self.gate.locked() and pool.freesize and pool.size >= pool.minsize:
             # An idle connection is there for the taking: no queue to wait in
@@ -272,7 +272,7 @@ class Engine(aiopg.sa.Engine):
                 f"no database connection within {self.acquire_timeout:g} s"
             ) from None
 
-    async def _take_now(self) -> Connection:
+    async def _take_now(self) -> CompilingConnection:
         gate = self.gate
         await gate.acquire()
         try:
@@ -280,10 +280,10 @@ class Engine(aiopg.sa.Engine):
         except BaseException:
             gate.release()
             raise
-        return Connection(raw, self)
+        return CompilingConnection(raw, self)
 
     @contextlib.asynccontextmanager
-    async def probe(self) -> AsyncIterator[Connection]:
+    async def probe(self) -> AsyncIterator[CompilingConnection]:
         """A connection even while :attr:`unavailable`: for the check that decides it."""
         conn = await self._take()
         try:
