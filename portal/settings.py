@@ -10,6 +10,7 @@ import dataclasses
 import ipaddress
 import itertools
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,12 @@ import yaml
 from portal.platform.exceptions import PortalError
 
 __all__ = [
+    "Rate",
     "Settings",
     "SettingsError",
     "load_settings",
+    "parse_origin",
+    "parse_rate",
     "weak_secret",
 ]
 
@@ -99,6 +103,15 @@ class Settings:
     login_failures_per_account_and_address: int = 10
     login_failures_per_address: int = 30
     login_failures_per_account: int = 100
+    #: Origins (``https://app.example.com``) whose pages may call the API from a
+    #: browser (CORS). Empty: no CORS header is ever sent.
+    cors_origins: tuple[str, ...] = ()
+    #: Requests each API client may make (``600/minute``; ``N/second|minute|hour``),
+    #: counted per token, or per client address without a valid token; ``off``:
+    #: no limit at all. See ``portal.platform.ratelimit``.
+    api_rate_limit: str = "600/minute"
+    #: The same for the tokens of staff users (``off``: staff tokens are not limited).
+    api_rate_limit_staff: str = "6000/minute"
 
     @property
     def embedded_database(self) -> bool:
@@ -138,6 +151,9 @@ _ENV = {
     "db_statement_timeout": "PORTAL_DB_STATEMENT_TIMEOUT",
     "request_timeout": "PORTAL_REQUEST_TIMEOUT",
     "shutdown_timeout": "PORTAL_SHUTDOWN_TIMEOUT",
+    "cors_origins": "PORTAL_CORS_ORIGINS",
+    "api_rate_limit": "PORTAL_API_RATE_LIMIT",
+    "api_rate_limit_staff": "PORTAL_API_RATE_LIMIT_STAFF",
 }
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -245,6 +261,9 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise SettingsError(f"setting {name!r} must be a list of strings, not {value!r}")
         return tuple(value)
+    if name in _RATES and value is False:
+        # YAML 1.1 reads a bare ``off`` as false.
+        return "off"
     allowed = _TYPES[str(kind)]
     # bool is an int subclass: a number setting must not accept ``true``.
     if not isinstance(value, allowed) or (kind in ("int", "float") and isinstance(value, bool)):
@@ -369,12 +388,83 @@ def _validate(settings: Settings) -> Settings:
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name!r} must be a positive whole number")
     _check_networks(settings.trusted_proxies)
+    origins = tuple(parse_origin(entry) for entry in settings.cors_origins)
+    if origins != settings.cors_origins:
+        settings = dataclasses.replace(settings, cors_origins=origins)
+    for name in _RATES:
+        try:
+            parse_rate(getattr(settings, name))
+        except ValueError as exc:
+            raise SettingsError(f"setting {name!r}: {exc}") from None
     if settings.db_pool_min < 0 or settings.db_pool_max < max(1, settings.db_pool_min):
         raise SettingsError("settings 'db_pool_min'/'db_pool_max' must satisfy 0 <= min <= max")
     prefixes = list(settings.apps.values())
     if len(set(prefixes)) != len(prefixes):
         raise SettingsError(f"setting 'apps' mounts two apps at one prefix: {prefixes}")
     return settings
+
+
+#: Settings that are a rate (:func:`parse_rate`).
+_RATES = ("api_rate_limit", "api_rate_limit_staff")
+_PER = {"second": 1, "minute": 60, "hour": 3600}
+_RATE = re.compile(r"([0-9]+)\s*/\s*([a-z]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A rate limit: at most :attr:`requests` in each window of :attr:`seconds`."""
+
+    requests: int
+    seconds: int
+
+
+def parse_rate(text: str) -> Rate | None:
+    """The rate *text* says (``600/minute``), or None for ``off``; ValueError if neither."""
+    lowered = text.strip().lower()
+    if lowered == "off":
+        return None
+    match = _RATE.fullmatch(lowered)
+    if match is None or match.group(2) not in _PER or int(match.group(1)) < 1:
+        raise ValueError(
+            f"{text!r} is not a rate such as '600/minute' (a positive number of requests "
+            "per second, minute or hour) or 'off'"
+        )
+    return Rate(int(match.group(1)), _PER[match.group(2)])
+
+
+#: A serialised origin as browsers send it: scheme, host, maybe a port, nothing more.
+_ORIGIN = re.compile(r"(https?)://([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def parse_origin(entry: str) -> str:
+    """*entry* of ``cors_origins`` as a browser's ``Origin`` header would say it.
+
+    Browsers send ``scheme://host[:port]``, lower-case, with no default port
+    and no path: an entry any other way would never match, so it is refused.
+    ``*`` is refused too: the API's anonymous reads would then be readable by
+    any page a visitor opens, an intranet site's included.
+    """
+    if entry.strip() == "*":
+        raise SettingsError(
+            "setting 'cors_origins': '*' is not accepted; list each origin allowed "
+            "to call the API, such as 'https://app.example.com'"
+        )
+    origin = entry.strip().lower()
+    match = _ORIGIN.fullmatch(origin)
+    if match is None:
+        raise SettingsError(
+            f"setting 'cors_origins': {entry!r} is not an origin such as "
+            "'https://app.example.com' or 'http://localhost:3000' (scheme, host and "
+            "maybe a port; no path, not even '/')"
+        )
+    scheme, _, port = match.groups()
+    if port is not None and (port == _DEFAULT_PORTS[scheme] or not 1 <= int(port) <= 65535):
+        raise SettingsError(
+            f"setting 'cors_origins': {entry!r} has port {port}, which browsers never "
+            f"send for {scheme}: drop the port, or give one between 1 and 65535"
+        )
+    return origin
 
 
 def _check_networks(entries: tuple[str, ...]) -> None:
