@@ -27,6 +27,7 @@ from portal.platform.live.events import EventBus, events_ctx, events_key
 from portal.platform.live.sockets import close_sockets, new_socket_registry, sockets_key
 from portal.platform.logs import request_log_middleware, setup_app_logging
 from portal.platform.policy import HTML_SITE, policy_key
+from portal.platform.ratelimit import rate_limit_middleware
 from portal.platform.routes import setup_routes
 from portal.platform.sessions.storage import platform_session_middleware
 from portal.platform.templating import setup_templates
@@ -50,9 +51,12 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     # a request past request_timeout is answered 504,
     # the session is reachable (error pages read it too),
     # a malformed Host is refused (and with debug off an unknown one), a body
-    # declared too large is refused unread, and the CSRF check runs.
+    # declared too large is refused unread, and the CSRF check runs; then, in
+    # the API's sections, the request is counted against its client's rate
+    # limit (unless api_rate_limit is off).
     # client_max_size bounds what request.post() reads: HTML forms. The API
     # reads its JSON bodies itself, against api_body_limit.
+    rate_limit = rate_limit_middleware(settings)
     root = web.Application(
         client_max_size=settings.form_body_limit,
         middlewares=[
@@ -67,6 +71,7 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
             host_middleware(settings),
             body_limit_middleware(settings),
             csrf_middleware,
+            *([rate_limit] if rate_limit is not None else []),
         ],
     )
     root[settings_key] = settings

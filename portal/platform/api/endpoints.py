@@ -22,7 +22,7 @@ from portal.platform.api.jsonkeys import repeated_key
 from portal.platform.api.pagination import MAX_ID, PageQuery, page_of
 from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.appspec import Mounts, mounts_key
-from portal.platform.auth.current import user_key
+from portal.platform.auth.current import bearer_key, user_key
 from portal.platform.auth.tokens import Bearer, Scope, authenticate_bearer
 from portal.platform.auth.users import User
 from portal.platform.db.engine import db_key
@@ -200,8 +200,12 @@ async def _authenticate(request: web.Request) -> Bearer | web.Response:
         return _unauthorized(
             "Use the Bearer scheme: Authorization: Bearer <token>.", "invalid_request"
         )
-    async with request.config_dict[db_key].acquire() as conn:
-        bearer = await authenticate_bearer(conn, secret)
+    if bearer_key in request:
+        # Already looked up for this request (by the rate limiter).
+        bearer = request[bearer_key]
+    else:
+        async with request.config_dict[db_key].acquire() as conn:
+            bearer = await authenticate_bearer(conn, secret)
     if bearer is None:
         return _unauthorized(
             "The token is unknown, revoked, or its user is inactive.", "invalid_token"

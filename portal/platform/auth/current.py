@@ -8,6 +8,7 @@ from typing import TypeGuard
 from aiohttp import web
 from aiohttp_session import Session, get_session
 
+from portal.platform.auth.tokens import Bearer
 from portal.platform.auth.users import User, end_sessions, get_user
 from portal.platform.db.engine import db_key
 from portal.platform.exceptions import NotFound
@@ -15,10 +16,14 @@ from portal.platform.keys import settings_key
 from portal.platform.sessions.storage import rotate_session
 from portal.settings import Settings
 
-__all__ = ["current_user", "log_in", "log_out", "session_user_id", "user_key"]
+__all__ = ["bearer_key", "current_user", "log_in", "log_out", "session_user_id", "user_key"]
 
 #: The logged-in user of this request, loaded at most once per request.
 user_key: web.RequestKey[User | None] = web.RequestKey("user_key")
+#: The API token this request's ``Authorization: Bearer`` header presented, once
+#: looked up (None: unknown, revoked, or its user inactive): the rate limiter
+#: authenticates a request before the endpoint does, and the endpoint reuses it.
+bearer_key: web.RequestKey[Bearer | None] = web.RequestKey("bearer_key")
 
 _USER_ID = "_auth.user_id"
 #: The user's session version when this session logged in (platform_0004).

@@ -81,9 +81,11 @@ class Branch:
 
 def platform_metadata() -> sa.MetaData:
     """The platform's own tables, which the ``platform`` branch creates."""
-    # The admin's log shares the auth tables' metadata (its foreign key to
-    # users resolves there); importing its module is what adds it.
-    import portal.platform.admin.tables  # noqa: F401
+    # The admin's log and the rate limiter's counters share the auth tables'
+    # metadata (the log's foreign key to users resolves there); importing
+    # their modules is what adds them.
+    import portal.platform.admin.tables
+    import portal.platform.ratelimit.counters  # noqa: F401
     from portal.platform.auth.tables import metadata
 
     return metadata

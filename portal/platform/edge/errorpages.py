@@ -34,7 +34,7 @@ __all__ = ["error_middleware"]
 
 log = logging.getLogger(__name__)
 
-_KEEP_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+_KEEP_HEADERS = ("Allow", "RateLimit", "RateLimit-Policy", "Retry-After", "WWW-Authenticate")
 
 _UNAVAILABLE_DETAIL: Final = "The database is not answering right now. Please try again shortly."
 #: After these the database is suspect: the page does not ask it who is logged in.

@@ -1,0 +1,155 @@
+"""The rate limiter: a root middleware for the sections that take bearer tokens.
+
+It sits on the root (inside the error, security-log and timeout middlewares,
+after the host, body and CSRF checks) rather than on the API app, as the
+other per-section rules do (:mod:`portal.platform.policy`): it applies to
+every section whose policy authenticates by bearer token, so an unknown
+path under ``/api/`` counts like any other request there.
+
+The limiter authenticates a request's token itself, on the connection it
+counts with, and leaves the answer under ``bearer_key``: the endpoint reuses
+it instead of looking the token up again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler, Middleware
+
+from portal.platform.api.endpoints import bearer_secret
+from portal.platform.api.problems import problem_response
+from portal.platform.auth.current import bearer_key
+from portal.platform.auth.throttle import address_key
+from portal.platform.auth.tokens import authenticate_bearer, hash_token
+from portal.platform.db.engine import db_key
+from portal.platform.db.faults import NO_ANSWER, describe
+from portal.platform.edge.audit import refusal_reason_key
+from portal.platform.policy import policy_for
+from portal.platform.ratelimit.queries import Count, count_request, sweep
+from portal.settings import Rate, Settings, parse_rate
+
+__all__ = ["Quota", "rate_limit_middleware"]
+
+log = logging.getLogger(__name__)
+
+#: How often (seconds) each process deletes ended windows' counters.
+_SWEEP_EVERY: Final = 60.0
+#: How often (seconds) a database that does not answer the limiter is logged.
+_WARN_EVERY: Final = 60.0
+_UNITS: Final = {1: "second", 60: "minute", 3600: "hour"}
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """One limit and how the draft's headers name it."""
+
+    #: The policy's name in the headers: ``default`` or ``staff``.
+    name: str
+    rate: Rate
+
+    @property
+    def window(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.rate.seconds)
+
+    @property
+    def policy(self) -> str:
+        """The ``RateLimit-Policy`` value: the quota and the window in seconds."""
+        return f'"{self.name}";q={self.rate.requests};w={self.rate.seconds}'
+
+    def headers(self, count: Count) -> dict[str, str]:
+        """The draft's headers for a client at *count*: requests left, seconds to reset."""
+        remaining = max(0, self.rate.requests - count.hits)
+        return {
+            "RateLimit-Policy": self.policy,
+            "RateLimit": f'"{self.name}";r={remaining};t={count.reset}',
+        }
+
+    def refusal(self, count: Count) -> web.Response:
+        """The 429 for a client past this quota."""
+        unit = _UNITS[self.rate.seconds]
+        response = problem_response(
+            429,
+            f"Too many requests: this client may make {self.rate.requests} API requests "
+            f"per {unit}. Try again in {count.reset} seconds.",
+            headers={**self.headers(count), hdrs.RETRY_AFTER: str(count.reset)},
+        )
+        response[refusal_reason_key] = f"API rate limit ({self.rate.requests}/{unit}) reached"
+        return response
+
+
+class _Limiter:
+    """One process's limiter: the quotas, and when it last swept and warned."""
+
+    def __init__(self, default: Quota, staff: Quota | None) -> None:
+        self.default = default
+        self.staff = staff
+        self._next_sweep = 0.0
+        self._next_warning = 0.0
+
+    async def count(self, request: web.Request) -> tuple[Quota, Count] | None:
+        """Count *request* against its client's quota; None when it is not limited
+        (a staff token with ``api_rate_limit_staff: off``) or the database did not answer."""
+        secret = bearer_secret(request)
+        try:
+            async with request.config_dict[db_key].acquire() as conn:
+                quota: Quota | None = self.default
+                key = f"address:{address_key(request.remote)}"
+                if secret is not None:
+                    bearer = request[bearer_key] = await authenticate_bearer(conn, secret)
+                    if bearer is not None:
+                        quota = self.staff if bearer.user.is_staff else self.default
+                        key = f"token:{hash_token(secret)}"
+                if quota is None:
+                    return None
+                count = await count_request(conn, key, quota.window)
+                if time.monotonic() >= self._next_sweep:
+                    self._next_sweep = time.monotonic() + _SWEEP_EVERY
+                    await sweep(conn)
+        except NO_ANSWER as exc:
+            # Served uncounted: a request that needs the database will get its
+            # 503 from the handler, and one that does not (the API's index,
+            # its OpenAPI document) still works.
+            if time.monotonic() >= self._next_warning:
+                self._next_warning = time.monotonic() + _WARN_EVERY
+                log.warning("API rate limit not counted: %s", describe(exc))
+            return None
+        return quota, count
+
+
+def rate_limit_middleware(settings: Settings) -> Middleware | None:
+    """The rate-limiting middleware for *settings*; None with ``api_rate_limit: off``."""
+    default = parse_rate(settings.api_rate_limit)
+    if default is None:
+        return None
+    staff = parse_rate(settings.api_rate_limit_staff)
+    limiter = _Limiter(
+        Quota("default", default), Quota("staff", staff) if staff is not None else None
+    )
+
+    @web.middleware
+    async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if policy_for(request).auth != "bearer":
+            return await handler(request)
+        counted = await limiter.count(request)
+        if counted is None:
+            return await handler(request)
+        quota, count = counted
+        if count.hits > quota.rate.requests:
+            return quota.refusal(count)
+        headers = quota.headers(count)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            # The error middleware keeps these when it formats the error.
+            exc.headers.update(headers)
+            raise
+        response.headers.update(headers)
+        return response
+
+    return rate_limit
