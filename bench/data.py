@@ -89,6 +89,8 @@ def portal_env(database_url: str, data_dir: Path) -> dict[str, str]:
 
     Any ``PORTAL_*`` variable of the caller is dropped, so a developer's own
     configuration (a YAML file, a log level) cannot change what is measured.
+    The API rate limit is off (wrk is one client sending far past any real
+    limit); the ``list-limited`` scenario measures what the limiter costs.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(
@@ -96,6 +98,7 @@ def portal_env(database_url: str, data_dir: Path) -> dict[str, str]:
         PORTAL_SECRET_KEY=SECRET_KEY,
         PORTAL_DEBUG="0",
         PORTAL_DATA_DIR=str(data_dir),
+        PORTAL_API_RATE_LIMIT="off",
     )
     return env
 

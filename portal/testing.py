@@ -252,9 +252,18 @@ def clean_db(database_url: str) -> str:
 
 @pytest.fixture
 def settings(clean_db: str, tmp_path: Path) -> Settings:
-    """Production-like test settings (debug off) over the clean database."""
+    """Production-like test settings (debug off) over the clean database.
+
+    The API rate limit is off: a test's client is one address, and many tests
+    make more requests than a real client would; a test about the limit turns
+    it on (``settings.with_overrides(api_rate_limit="5/minute")``).
+    """
     return Settings(
-        debug=False, database_url=clean_db, data_dir=tmp_path / "data", secret_key=TEST_SECRET
+        debug=False,
+        database_url=clean_db,
+        data_dir=tmp_path / "data",
+        secret_key=TEST_SECRET,
+        api_rate_limit="off",
     )
 
 

@@ -53,13 +53,18 @@ class Server:
 
 
 def server_env(database_url: str, data_dir: Path) -> dict[str, str]:
-    """Production-mode settings for a server process on *database_url*."""
+    """Production-mode settings for a server process on *database_url*.
+
+    The API rate limit is off, as in the ``settings`` fixture: every test
+    client is one address (a test about the limit sets its own).
+    """
     return {
         **os.environ,
         "PORTAL_DATABASE_URL": database_url,
         "PORTAL_SECRET_KEY": TEST_SECRET,
         "PORTAL_DEBUG": "0",
         "PORTAL_DATA_DIR": str(data_dir),
+        "PORTAL_API_RATE_LIMIT": "off",
     }
 
 

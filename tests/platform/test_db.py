@@ -55,7 +55,7 @@ def test_upgrade_brings_every_branch_to_its_head(fresh_database: str) -> None:
     upgrade(fresh_database, INSTALLED_APPS)
 
     assert revisions(fresh_database) == expected_heads(INSTALLED_APPS)
-    assert {"platform_0007", "polls_0002", "todos_0002"} <= expected_heads(INSTALLED_APPS)
+    assert {"platform_0008", "polls_0002", "todos_0002"} <= expected_heads(INSTALLED_APPS)
 
 
 def test_the_expected_heads_are_alembics_own() -> None:
@@ -103,7 +103,7 @@ async def test_site_refuses_a_schema_missing_one_branch(
     command.upgrade(alembic_config(fresh_database, INSTALLED_APPS), "platform@head")
     runner = web.AppRunner(create_app(site_settings(fresh_database, tmp_path)))
     try:
-        missing = ", ".join(sorted(expected_heads(INSTALLED_APPS) - {"platform_0007"}))
+        missing = ", ".join(sorted(expected_heads(INSTALLED_APPS) - {"platform_0008"}))
         with pytest.raises(ConfigurationError, match=rf"missing: {missing}\b"):
             await runner.setup()
     finally:

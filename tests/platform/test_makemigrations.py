@@ -176,7 +176,7 @@ def test_a_first_revision_depends_on_the_platform_when_its_tables_refer_to_users
     with scratch_database(settings) as url:
         path = make_migration(url, specs, branch, differences(url, specs, [branch])["notes"], None)
 
-    assert header(path)["depends_on"] == "platform_0007"
+    assert header(path)["depends_on"] == "platform_0008"
     assert changes(settings, specs) == []
 
 
