@@ -14,6 +14,7 @@ from portal.platform.db.engine import database_url_key, embedded_postgres_ctx, e
 from portal.platform.edge.audit import security_log_middleware
 from portal.platform.edge.bodies import body_limit_middleware
 from portal.platform.edge.caching import private_cache_middleware
+from portal.platform.edge.cors import cors_headers, cors_middleware
 from portal.platform.edge.csrf import csrf_middleware
 from portal.platform.edge.errorpages import error_middleware
 from portal.platform.edge.headers import hide_server_version, security_headers
@@ -52,7 +53,8 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
     # the session is reachable (error pages read it too),
     # a malformed Host is refused (and with debug off an unknown one), a body
     # declared too large is refused unread, and the CSRF check runs; then, in
-    # the API's sections, the request is counted against its client's rate
+    # the API's sections, a listed origin's CORS preflight is answered (with
+    # cors_origins set) and the request is counted against its client's rate
     # limit (unless api_rate_limit is off).
     # client_max_size bounds what request.post() reads: HTML forms. The API
     # reads its JSON bodies itself, against api_body_limit.
@@ -71,12 +73,15 @@ def build_root(settings: Settings, specs: Iterable[AppSpec]) -> web.Application:
             host_middleware(settings),
             body_limit_middleware(settings),
             csrf_middleware,
+            *([cors_middleware(settings)] if settings.cors_origins else []),
             *([rate_limit] if rate_limit is not None else []),
         ],
     )
     root[settings_key] = settings
     root[policy_key] = HTML_SITE
     root.on_response_prepare.append(security_headers(settings))
+    if settings.cors_origins:
+        root.on_response_prepare.append(cors_headers(settings))
     hide_server_version()
 
     if settings.database_url is None:
