@@ -24,10 +24,15 @@ def mp_database(database_url: str) -> str:
 
 
 @pytest.fixture
-def two_workers(mp_database: str, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
-    """Two independent ``python -m portal run`` processes on one database."""
+def two_workers(
+    mp_database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[tuple[Server, Server]]:
+    """Two independent ``python -m portal run`` processes on one database.
+
+    Parametrised indirectly, the parameter is more of their environment.
+    """
     truncate_all(mp_database)
-    env = server_env(mp_database, tmp_path / "data")
+    env = {**server_env(mp_database, tmp_path / "data"), **getattr(request, "param", {})}
     with ExitStack() as stack:
         servers = []
         for name in ("a", "b"):
@@ -146,3 +151,21 @@ async def test_the_login_throttle_holds_across_two_workers(
         statuses = await asyncio.gather(*(guess(a if n % 2 else b, f"user{n}") for n in range(40)))
 
     assert sorted(statuses) == [400] * 30 + [429] * 10
+
+
+@pytest.mark.parametrize("two_workers", [{"PORTAL_API_RATE_LIMIT": "10/minute"}], indirect=True)
+async def test_the_api_rate_limit_holds_across_two_workers(
+    two_workers: tuple[Server, Server],
+) -> None:
+    a, b = two_workers
+    async with aiohttp.ClientSession() as http:
+
+        async def read(server: Server) -> int:
+            async with http.get(f"{server.url}/api/todos/") as response:
+                return response.status
+
+        # Thirty reads from one address at once, half through each worker:
+        # together the workers allow the limit, not twice it.
+        statuses = await asyncio.gather(*(read(a if n % 2 else b) for n in range(30)))
+
+    assert sorted(statuses) == [200] * 10 + [429] * 20
