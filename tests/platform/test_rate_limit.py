@@ -71,6 +71,15 @@ async def test_a_request_with_a_bad_token_counts_against_its_address(
     assert await statuses(client, 1) == [429]
 
 
+async def test_a_refused_client_is_refused_again_without_counting(
+    make_client: MakeClient, settings: Settings, conn: Any
+) -> None:
+    client = await limited(make_client, settings, api_rate_limit="1/minute")
+
+    assert await statuses(client, 4) == [200, 429, 429, 429]
+    assert await conn.scalar(sa.select(api_rate_counts.c.hits)) == 2
+
+
 async def test_writes_count_too(
     make_client: MakeClient, settings: Settings, api_token: str
 ) -> None:

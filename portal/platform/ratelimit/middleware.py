@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -43,6 +44,8 @@ _SWEEP_EVERY: Final = 60.0
 #: How often (seconds) a database that does not answer the limiter is logged.
 _WARN_EVERY: Final = 60.0
 _UNITS: Final = {1: "second", 60: "minute", 3600: "hour"}
+#: Refused clients each process remembers at most (a few MB at most).
+_MAX_REFUSED: Final = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +87,16 @@ class Quota:
 
 
 class _Limiter:
-    """One process's limiter: the quotas, and when it last swept and warned."""
+    """One process's limiter: the quotas, the clients it refused, when it last swept and warned."""
 
     def __init__(self, default: Quota, staff: Quota | None) -> None:
         self.default = default
         self.staff = staff
+        #: Clients refused in their current window: key -> (when it ends, on the
+        #: monotonic clock; their quota). Past its limit a client stays refused
+        #: until then whatever it sends, so a flood of refused requests costs
+        #: the database nothing.
+        self._refused: dict[str, tuple[float, Quota]] = {}
         self._next_sweep = 0.0
         self._next_warning = 0.0
 
@@ -96,15 +104,21 @@ class _Limiter:
         """Count *request* against its client's quota; None when it is not limited
         (a staff token with ``api_rate_limit_staff: off``) or the database did not answer."""
         secret = bearer_secret(request)
+        address = f"address:{address_key(request.remote)}"
+        token = None if secret is None else f"token:{hash_token(secret)}"
+        if (refused := self._refused_again(token or address)) is not None:
+            return refused
         try:
             async with request.config_dict[db_key].acquire() as conn:
                 quota: Quota | None = self.default
-                key = f"address:{address_key(request.remote)}"
-                if secret is not None:
+                key = address
+                if secret is not None and token is not None:
                     bearer = request[bearer_key] = await authenticate_bearer(conn, secret)
                     if bearer is not None:
                         quota = self.staff if bearer.user.is_staff else self.default
-                        key = f"token:{hash_token(secret)}"
+                        key = token
+                    elif (refused := self._refused_again(address)) is not None:
+                        return refused
                 if quota is None:
                     return None
                 count = await count_request(conn, key, quota.window)
@@ -119,7 +133,30 @@ class _Limiter:
                 self._next_warning = time.monotonic() + _WARN_EVERY
                 log.warning("API rate limit not counted: %s", describe(exc))
             return None
+        if count.hits > quota.rate.requests:
+            self._remember_refusal(key, quota, count)
         return quota, count
+
+    def _refused_again(self, key: str) -> tuple[Quota, Count] | None:
+        """The refusal of *key*, when it was refused earlier in its current window."""
+        entry = self._refused.get(key)
+        if entry is None:
+            return None
+        ends, quota = entry
+        left = ends - time.monotonic()
+        if left <= 0:
+            del self._refused[key]
+            return None
+        return quota, Count(hits=quota.rate.requests + 1, reset=math.ceil(left))
+
+    def _remember_refusal(self, key: str, quota: Quota, count: Count) -> None:
+        now = time.monotonic()
+        if len(self._refused) >= _MAX_REFUSED:
+            self._refused = {k: v for k, v in self._refused.items() if v[0] > now}
+            if len(self._refused) >= _MAX_REFUSED:
+                # Still full: this one is counted in the database each time.
+                return
+        self._refused[key] = (now + count.reset, quota)
 
 
 def rate_limit_middleware(settings: Settings) -> Middleware | None:
