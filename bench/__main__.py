@@ -41,6 +41,7 @@ from bench.servers import (
     RunningServer,
     ServerSpec,
     fastapi_server,
+    portal_limited_server,
     portal_server,
     read_rss_kb,
     reference_aiohttp_server,
@@ -187,6 +188,7 @@ def run(config: BenchConfig) -> int:
     try:
         specs = (
             portal_server(portal_env(url, config.data_dir)),
+            portal_limited_server(portal_env(url, config.data_dir)),
             reference_aiohttp_server(url, uvloop=config.ref_uvloop),
             fastapi_server(url),
         )

@@ -90,7 +90,7 @@ def portal_env(database_url: str, data_dir: Path) -> dict[str, str]:
     Any ``PORTAL_*`` variable of the caller is dropped, so a developer's own
     configuration (a YAML file, a log level) cannot change what is measured.
     The API rate limit is off (wrk is one client sending far past any real
-    limit); the ``list-limited`` scenario measures what the limiter costs.
+    limit); the ``limited`` scenario measures what the limiter costs.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
     env.update(

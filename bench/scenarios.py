@@ -81,6 +81,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         api_read=True,
     ),
     Scenario(
+        # portal (rate limit off, as in every other row) against itself with it on.
+        key="limited",
+        title="API list page of 20, rate limit off vs on",
+        references=(("portal-limited", "portal, rate limit on"),),
+        sample_path="/api/todos/?limit=20",
+        request=WrkRequest(path="/api/todos/?limit=20"),
+    ),
+    Scenario(
         key="vote",
         title="API vote (token auth)",
         references=(_FASTAPI, _NAIVE),

@@ -92,6 +92,25 @@ def portal_server(env: Mapping[str, str]) -> ServerSpec:
     )
 
 
+#: A limit wrk never reaches: what is measured is counting every request, not refusing.
+UNREACHED_RATE_LIMIT = "1000000000/hour"
+
+
+def portal_limited_server(env: Mapping[str, str]) -> ServerSpec:
+    """portal with the API rate limit on (:data:`UNREACHED_RATE_LIMIT`): what counting costs.
+
+    wrk is one client, so every request updates one counter row: the worst
+    case, a single client at full speed.
+    """
+    return ServerSpec(
+        key="portal-limited",
+        label="portal, rate limit on",
+        argv=portal_server(env).argv,
+        env={**env, "PORTAL_API_RATE_LIMIT": UNREACHED_RATE_LIMIT},
+        ready_path="/readyz",
+    )
+
+
 def reference_aiohttp_server(database_url: str, *, uvloop: bool = False) -> ServerSpec:
     """The bare aiohttp reference of :mod:`bench.ref_aiohttp` (on asyncio's loop by default)."""
     argv = (sys.executable, "-m", "bench.ref_aiohttp", "--port", "{port}")
