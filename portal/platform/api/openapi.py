@@ -42,6 +42,17 @@ _ERROR_TEXT = {
     500: "The server failed unexpectedly; the error is logged, nothing is revealed.",
     503: "The database is unreachable or overloaded; retry later (see `Retry-After`).",
     504: "The request took longer than the server allows.",
+    429: (
+        "Too many requests from this token or client address (the `api_rate_limit` "
+        "setting); try again after `Retry-After` seconds. Every counted answer carries "
+        "`RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers)."
+    ),
+}
+
+#: What a 429 says besides its problem document.
+_RATE_LIMIT_HEADERS = {
+    name: {"required": True, "schema": {"type": "string"}}
+    for name in ("Retry-After", "RateLimit", "RateLimit-Policy")
 }
 
 #: What any operation may answer whatever it is: the server's own failures.
@@ -82,7 +93,8 @@ _PREFER = {
 
 
 def _error_statuses(endpoint: Endpoint, twin: Endpoint | None) -> set[int]:
-    statuses = set(endpoint.errors)
+    # Any operation may be rate limited.
+    statuses = {*endpoint.errors, 429}
     if endpoint.body is not None:
         statuses |= {400, 413, 415, 422}
     if endpoint.query is not None:
@@ -213,6 +225,8 @@ def _operation(
             error["headers"] = {
                 "WWW-Authenticate": {"required": True, "schema": {"type": "string"}}
             }
+        if status == 429:
+            error["headers"] = _RATE_LIMIT_HEADERS
         responses[str(status)] = error
     operation: dict[str, Any] = {
         "operationId": endpoint.operation_id,

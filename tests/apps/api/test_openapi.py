@@ -289,3 +289,12 @@ async def test_creations_link_to_the_operations_on_what_they_made(
         "question_id": "$request.path.question_id",
         "choice_id": "$response.body#/id",
     }
+
+
+async def test_every_operation_declares_the_rate_limits_429(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        refusal = operation["responses"]["429"]
+        assert set(refusal["headers"]) == {"Retry-After", "RateLimit", "RateLimit-Policy"}, (
+            method,
+            path,
+        )
