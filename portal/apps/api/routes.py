@@ -11,12 +11,20 @@ from collections.abc import Iterable, Sequence
 
 from portal.appkit import Endpoint
 from portal.apps.api import views
-from portal.apps.api.schemas import index_model
+from portal.apps.api.schemas import OpenApiDocument, index_model
 
 __all__ = ["OPENAPI", "index_endpoint", "listed"]
 
 #: ``GET /api/openapi.json``.
-OPENAPI = Endpoint("GET", "/openapi.json", "openapi", views.openapi, "This document", "api")
+OPENAPI = Endpoint(
+    "GET",
+    "/openapi.json",
+    "openapi",
+    views.openapi,
+    "This document",
+    "api",
+    response=OpenApiDocument,
+)
 
 
 def listed(endpoints: Iterable[Endpoint]) -> tuple[Endpoint, ...]:

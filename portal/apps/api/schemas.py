@@ -1,4 +1,4 @@
-"""The API's own answers, as pydantic models: its index.
+"""The API's own answers, as pydantic models: its index and its OpenAPI document.
 
 Every other model belongs to the app whose operations use it
 (``portal/apps/<app>/schemas.py``).
@@ -11,11 +11,15 @@ from typing import Any
 
 from pydantic import RootModel, create_model
 
-__all__ = ["ApiIndex", "index_model"]
+__all__ = ["ApiIndex", "OpenApiDocument", "index_model"]
 
 
 class ApiIndex(RootModel[dict[str, str]]):
     """Where each resource lives: the URL of each list and document, by its route name."""
+
+
+class OpenApiDocument(RootModel[dict[str, Any]]):
+    """An OpenAPI 3.1 document: this API's, generated from the operations it serves."""
 
 
 def index_model(links: Mapping[str, str]) -> type[ApiIndex]:
