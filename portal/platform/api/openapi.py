@@ -227,6 +227,15 @@ def _operation(
             }
         if status == 429:
             error["headers"] = _RATE_LIMIT_HEADERS
+        if status == 503:
+            # The error middleware sends it with every 503 (db.faults.RETRY_AFTER_SECONDS).
+            error["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before trying again.",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            }
         responses[str(status)] = error
     operation: dict[str, Any] = {
         "operationId": endpoint.operation_id,

@@ -244,6 +244,12 @@ async def test_every_operation_declares_the_server_s_own_failures(
             assert PROBLEM_TYPE in operation["responses"][status]["content"], (method, path)
 
 
+async def test_every_503_declares_its_retry_after(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        headers = operation["responses"]["503"]["headers"]
+        assert headers["Retry-After"]["required"] is True, (method, path)
+
+
 async def test_reads_declare_etag_if_none_match_and_304(document: dict[str, Any]) -> None:
     for method, path, operation in _operations(document):
         if method != "GET":
