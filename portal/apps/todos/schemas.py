@@ -38,10 +38,7 @@ def _absent_keeps(schema: dict[str, Any]) -> None:
 
 
 class TodoPatch(Input):
-    """The change to a todo: its name, whether it is finished, or both; absent ones stay.
-
-    Read the change with :meth:`changes`: only the fields the client sent.
-    """
+    """The change to a todo: its name, whether it is finished, or both; absent ones stay."""
 
     # At least one field: an empty object changes nothing and is refused.
     model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})

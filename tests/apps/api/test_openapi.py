@@ -250,6 +250,17 @@ async def test_every_503_declares_its_retry_after(document: dict[str, Any]) -> N
         assert headers["Retry-After"]["required"] is True, (method, path)
 
 
+async def test_schema_descriptions_speak_to_clients_not_to_python(
+    document: dict[str, Any],
+) -> None:
+    # A model's docstring is its schema's description: generated clients show it.
+    for name, schema in document["components"]["schemas"].items():
+        description = schema.get("description", "")
+        assert ":meth:" not in description, name
+        assert ":class:" not in description, name
+        assert ":func:" not in description, name
+
+
 async def test_reads_declare_etag_if_none_match_and_304(document: dict[str, Any]) -> None:
     for method, path, operation in _operations(document):
         if method != "GET":
