@@ -253,6 +253,19 @@ async def test_a_deleted_todo_is_then_a_typed_404(generated: Generated, writer: 
     assert gone.status == 404
 
 
+async def test_an_empty_name_is_a_typed_422_naming_the_field(
+    generated: Generated, writer: Any
+) -> None:
+    refused = await generated.operation("todos", "create_todo").asyncio(
+        client=writer, body=generated.models.TodoCreate(name="")
+    )
+
+    assert isinstance(refused, generated.models.Problem)
+    assert refused.status == 422
+    assert [error.field for error in refused.errors] == ["name"]
+    assert all(isinstance(error, generated.models.FieldError) for error in refused.errors)
+
+
 async def test_a_read_token_s_write_is_a_typed_403(
     generated: Generated, client: Client, read_token: str
 ) -> None:
