@@ -1,8 +1,8 @@
 """A client generated from ``/api/openapi.json`` drives the API as a client developer's would.
 
-The document the site serves is validated (OpenAPI 3.1), handed to
-``openapi-python-client generate`` and the package it writes is imported;
-every flow then goes through the generated, typed functions over HTTP. Each
+One test validates the document the site serves (OpenAPI 3.1); the others
+hand it to ``openapi-python-client generate``, import the package it writes,
+and drive each flow through its generated, typed functions over HTTP. Each
 answer must parse to the generated model its status declares: a response
 the document leaves without content parses to ``None``, and a status it does
 not declare raises ``UnexpectedStatus`` (the clients are made to raise).
