@@ -27,7 +27,15 @@ from portal.platform.api.endpoints import (
 )
 from portal.platform.api.inputs import Input, Timestamp, text
 from portal.platform.api.openapi import openapi_document
-from portal.platform.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, PageQuery
+from portal.platform.api.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    OrderedPageQuery,
+    Page,
+    PageQuery,
+    QueryBool,
+)
+from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.appspec import AppSpec, DeployCheck, Seeder
 from portal.platform.auth.current import current_user, user_key
 from portal.platform.auth.tokens import authenticate_token
@@ -66,15 +74,18 @@ __all__ = [
     "DeployCheck",
     "Endpoint",
     "Event",
+    "FieldError",
     "HasId",
     "Inline",
     "Input",
     "Invalid",
     "NotFound",
+    "OrderedPageQuery",
     "Page",
     "PageQuery",
     "Policy",
     "PortalError",
+    "QueryBool",
     "Seeder",
     "Settings",
     "Timestamp",
@@ -94,6 +105,7 @@ __all__ = [
     "json_response",
     "log_lifecycle",
     "openapi_document",
+    "problem_response",
     "read_form",
     "redirect",
     "render",

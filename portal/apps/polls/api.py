@@ -13,12 +13,14 @@ from portal.appkit import (
     Call,
     Connection,
     Endpoint,
+    FieldError,
     NotFound,
     Page,
     PageQuery,
     authenticate_token,
     bearer_secret,
     json_response,
+    problem_response,
     user_key,
 )
 from portal.apps.polls import queries
@@ -27,6 +29,7 @@ from portal.apps.polls.schemas import (
     ChoiceOut,
     QuestionCreate,
     QuestionDetail,
+    QuestionListQuery,
     QuestionOut,
     QuestionPatch,
     VoteOut,
@@ -91,13 +94,25 @@ async def _detail(call: Call, conn: Connection, question: queries.Question) -> Q
 
 
 async def list_questions(call: Call) -> web.Response:
-    query: PageQuery = call.query
+    query: QuestionListQuery = call.query
     async with call.db() as conn:
-        rows = await queries.list_questions(
+        staff = await _staff(call, conn)
+        if query.published is False and not staff:
+            return problem_response(
+                403,
+                "Only staff may list unpublished questions.",
+                errors=[FieldError(field="published", message="published=false is for staff.")],
+            )
+        rows = await queries.find_questions(
             conn,
-            after_id=query.after,
             limit=query.limit + 1,
-            include_unpublished=await _staff(call, conn),
+            ordering=query.ordering,
+            after=query.after,
+            # The public only ever sees published questions; staff see both unless they ask.
+            published=query.published if staff else True,
+            pub_date_after=query.pub_date_after,
+            pub_date_before=query.pub_date_before,
+            text_contains=query.question_text_contains,
         )
     return call.page(rows, lambda question: _question(call, question), "questions")
 
@@ -198,9 +213,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         list_questions,
         "List questions",
         "polls",
-        query=PageQuery,
+        query=QuestionListQuery,
         response=Page[QuestionOut],
-        description=_UNPUBLISHED,
+        errors=(403,),
+        description=(
+            f"{_UNPUBLISHED} A page of questions, filtered by `pub_date` range, text and "
+            "(staff) publication, in the chosen `ordering`; follow `next`, or pass `cursor` "
+            "as `after`, for the following page."
+        ),
     ),
     Endpoint(
         "POST",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "count_questions",
     "create_question",
     "delete_question",
+    "find_questions",
     "first_choices",
     "get_choice",
     "get_choices",
@@ -131,6 +133,61 @@ _CHOICES_UP_TO_MAX = sa.select(sa.func.count()).select_from(
 )
 
 
+#: How each ordering of :func:`find_questions` sorts (the id breaks ties).
+_SORTS = {"id": question.c.id, "pub_date": question.c.pub_date}
+#: The shortest term the trigram index can help find: a shorter one has no trigram.
+_TRIGRAM = 3
+#: What the trigram index ``question_text_trigrams_idx`` (migration polls_0003)
+#: holds: the distinct three-character pieces of the lower-cased text.
+_TEXT_TRIGRAMS = sa.func.polls_trigrams(sa.func.lower(question.c.question_text))
+
+
+@functools.cache
+def _find(
+    ordering: str,
+    after: bool,
+    published: bool | None,
+    since: bool,
+    until: bool,
+    contains: bool,
+    trigrams: bool,
+) -> Any:
+    """The statement of one shape of :func:`find_questions`, built once (values are bound)."""
+    column = _SORTS[ordering.removeprefix("-")]
+    descending = ordering.startswith("-")
+    query = sa.select(*_QUESTION_COLUMNS).limit(sa.bindparam("limit"))
+    if published is not None:
+        query = query.where(_IS_PUBLISHED if published else sa.not_(_IS_PUBLISHED))
+    if since:
+        query = query.where(question.c.pub_date >= sa.bindparam("since", type_=column.type))
+    if until:
+        query = query.where(question.c.pub_date < sa.bindparam("until", type_=column.type))
+    if contains:
+        query = query.where(question.c.question_text.ilike(sa.bindparam("pattern"), escape="\\"))
+    if trigrams:
+        # Every trigram of the term is one of the text's: what lets the GIN
+        # index find the candidates; ILIKE above then decides.
+        term = sa.func.polls_trigrams(sa.func.lower(sa.bindparam("term", type_=sa.Text)))
+        query = query.where(_TEXT_TRIGRAMS.op("@>")(term))
+    if after:
+        last_id = sa.bindparam("after_id", type_=sa.Integer)
+        if column is question.c.id:
+            query = query.where(question.c.id < last_id if descending else question.c.id > last_id)
+        else:
+            # A row comparison: after (value, id) in (column, id) order.
+            key = sa.tuple_(column, question.c.id)
+            last = sa.tuple_(sa.bindparam("after_value", type_=column.type), last_id)
+            query = query.where(key < last if descending else key > last)
+    columns = [column] if column is question.c.id else [column, question.c.id]
+    return query.order_by(*(c.desc() if descending else c for c in columns))
+
+
+def _like_pattern(term: str) -> str:
+    """``%term%`` with LIKE's wildcards in *term* escaped (``\\`` is the escape character)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def _question(row: Any) -> Question:
     return Question(
         id=row.id,
@@ -189,6 +246,53 @@ async def list_questions(
         query = _QUESTIONS_AFTER if include_unpublished else _PUBLISHED_QUESTIONS_AFTER
         rows = await conn.execute(query, limit=limit, after_id=after_id)
     return [_question(row) for row in await rows.fetchall()]
+
+
+async def find_questions(
+    conn: Connection,
+    *,
+    limit: int,
+    ordering: str = "id",
+    after: tuple[Any, int] | None = None,
+    published: bool | None = True,
+    pub_date_after: dt.datetime | None = None,
+    pub_date_before: dt.datetime | None = None,
+    text_contains: str | None = None,
+) -> list[Question]:
+    """A keyset page of questions in *ordering* (``id``, ``pub_date``; ``-`` descending), filtered.
+
+    *after* is the (sort value, id) of the last question seen. *published*:
+    True for the published questions only (what the public sees), False for
+    the unpublished ones only, None for both (staff). *pub_date_after* keeps
+    ``pub_date >= value``, *pub_date_before* ``pub_date < value``;
+    *text_contains* the questions whose text contains it, ignoring case
+    (``%``, ``_`` and ``\\`` in it are literal).
+    """
+    if limit < 0:
+        raise ValueError(f"limit must not be negative, not {limit}")
+    values: dict[str, Any] = {"limit": limit}
+    if after is not None:
+        values["after_value"], values["after_id"] = after
+    if pub_date_after is not None:
+        values["since"] = pub_date_after
+    if pub_date_before is not None:
+        values["until"] = pub_date_before
+    trigrams = False
+    if text_contains is not None:
+        values["pattern"] = _like_pattern(text_contains)
+        trigrams = len(text_contains) >= _TRIGRAM
+        if trigrams:
+            values["term"] = text_contains
+    statement = _find(
+        ordering,
+        after is not None,
+        published,
+        pub_date_after is not None,
+        pub_date_before is not None,
+        text_contains is not None,
+        trigrams,
+    )
+    return [_question(row) for row in await (await conn.execute(statement, **values)).fetchall()]
 
 
 async def update_question(

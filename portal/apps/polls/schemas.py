@@ -7,11 +7,12 @@ OpenAPI document's schemas.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
-from portal.appkit import Input, Timestamp, text
+from portal.appkit import Input, OrderedPageQuery, QueryBool, Timestamp, text
 from portal.apps.polls.queries import MAX_CHOICES
 from portal.apps.polls.tables import choice, question
 
@@ -20,6 +21,7 @@ __all__ = [
     "ChoiceOut",
     "QuestionCreate",
     "QuestionDetail",
+    "QuestionListQuery",
     "QuestionOut",
     "QuestionPatch",
     "VoteOut",
@@ -87,3 +89,39 @@ class VoteOut(BaseModel):
     id: int
     question_id: int
     votes: int
+
+
+class QuestionListQuery(OrderedPageQuery):
+    """The question list's query string: page, ordering and filters."""
+
+    sort_types: ClassVar[dict[str, Any]] = {"id": int, "pub_date": Timestamp}
+
+    ordering: Literal["id", "-id", "pub_date", "-pub_date"] = Field(
+        "id", description="The order of the questions: by id or by `pub_date`; `-` is descending."
+    )
+    pub_date_after: Timestamp | SkipJsonSchema[None] = Field(
+        None,
+        description="Only questions published at or after this time (RFC 3339 date-time; "
+        "without an offset it is taken as UTC).",
+    )
+    pub_date_before: Timestamp | SkipJsonSchema[None] = Field(
+        None,
+        description="Only questions published before this time (RFC 3339 date-time; "
+        "without an offset it is taken as UTC).",
+    )
+    question_text_contains: (
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=_QUESTION_MAX, pattern=r"^[^\x00]*$")
+        ]
+        | SkipJsonSchema[None]
+    ) = Field(
+        None,
+        description="Only questions whose text contains this text, ignoring case "
+        "(`%` and `_` are plain characters here).",
+    )
+    published: QueryBool | SkipJsonSchema[None] = Field(
+        None,
+        description="true: only published questions; false: only those whose `pub_date` is "
+        "still to come, for staff only (403 for anyone else). Without it, staff see both "
+        "and everyone else the published ones.",
+    )

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from portal.appkit import Call, Endpoint, Page, PageQuery, json_response
+from portal.appkit import Call, Endpoint, Page, json_response
 from portal.apps.todos import queries
-from portal.apps.todos.schemas import TodoCreate, TodoOut, TodoPatch
+from portal.apps.todos.schemas import TodoCreate, TodoListQuery, TodoOut, TodoPatch
 
 __all__ = ["ENDPOINTS"]
 
@@ -25,9 +25,16 @@ def _out(call: Call, todo: queries.Todo) -> TodoOut:
 
 
 async def list_todos(call: Call) -> web.Response:
-    query: PageQuery = call.query
+    query: TodoListQuery = call.query
     async with call.db() as conn:
-        rows = await queries.list_todos(conn, after_id=query.after, limit=query.limit + 1)
+        rows = await queries.find_todos(
+            conn,
+            limit=query.limit + 1,
+            ordering=query.ordering,
+            after=query.after,
+            finished=query.finished,
+            name_contains=query.name_contains,
+        )
     return call.page(rows, lambda todo: _out(call, todo), "todos")
 
 
@@ -66,8 +73,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         list_todos,
         "List todos",
         "todos",
-        query=PageQuery,
+        query=TodoListQuery,
         response=Page[TodoOut],
+        description=(
+            "A page of todos, filtered by `finished` and `name_contains`, in the chosen "
+            "`ordering`; follow `next`, or pass `cursor` as `after`, for the following page."
+        ),
     ),
     Endpoint(
         "POST",

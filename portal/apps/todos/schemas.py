@@ -6,14 +6,15 @@ OpenAPI document's schemas.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from portal.appkit import Input, text
+from portal.appkit import Input, OrderedPageQuery, QueryBool, text
 from portal.apps.todos.queries import NAME_MAX_LENGTH
 
-__all__ = ["TodoCreate", "TodoOut", "TodoPatch"]
+__all__ = ["TodoCreate", "TodoListQuery", "TodoOut", "TodoPatch"]
 
 
 class TodoOut(BaseModel):
@@ -60,3 +61,26 @@ class TodoPatch(Input):
     def changes(self) -> dict[str, Any]:
         """The fields the client sent, by name."""
         return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
+
+
+class TodoListQuery(OrderedPageQuery):
+    """The todo list's query string: page, ordering and filters."""
+
+    sort_types: ClassVar[dict[str, Any]] = {"id": int, "name": str}
+
+    ordering: Literal["id", "-id", "name", "-name"] = Field(
+        "id", description="The order of the todos: by id or by name; `-` is descending."
+    )
+    finished: QueryBool | SkipJsonSchema[None] = Field(
+        None, description="Only finished todos (true) or only unfinished ones (false)."
+    )
+    name_contains: (
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=r"^[^\x00]*$")
+        ]
+        | SkipJsonSchema[None]
+    ) = Field(
+        None,
+        description="Only todos whose name contains this text, ignoring case "
+        "(`%` and `_` are plain characters here).",
+    )

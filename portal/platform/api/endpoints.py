@@ -11,6 +11,7 @@ from typing import Any, Literal, Protocol
 
 from aiohttp import hdrs, web
 from pydantic import BaseModel, ValidationError
+from yarl import URL
 
 from portal.platform.api.conditional import (
     LOCK,
@@ -19,7 +20,7 @@ from portal.platform.api.conditional import (
     matches_weakly,
 )
 from portal.platform.api.jsonkeys import repeated_key
-from portal.platform.api.pagination import MAX_ID, PageQuery, page_of
+from portal.platform.api.pagination import MAX_ID, PagingQuery, page_of
 from portal.platform.api.problems import FieldError, problem_response
 from portal.platform.appspec import Mounts, mounts_key
 from portal.platform.auth.current import bearer_key, user_key
@@ -142,18 +143,14 @@ class Call:
     def page(
         self, rows: Sequence[HasId], item: Callable[[Any], BaseModel], route: str, **parts: int
     ) -> web.Response:
-        """The page of *rows* (fetched with ``limit + 1``) as JSON, linking the next one.
+        """The page of *rows* (fetched with ``limit + 1``) as JSON, with the next one's cursor.
 
-        *route* and *parts* name the list itself, for the ``next`` URL.
+        *route* and *parts* name the list itself, for the ``next`` URL, which
+        keeps every parameter the client sent (filters, ordering, limit).
         """
-        query: PageQuery = self.query
-        page = page_of(
-            rows,
-            query,
-            item=item,
-            row_id=lambda row: row.id,
-            next_url=lambda q: self.url(route, query=q, **parts),
-        )
+        query: PagingQuery = self.query
+        path = URL(self.url(route, query=None, **parts))
+        page = page_of(rows, query, item=item, next_url=lambda q: str(path.with_query(q)))
         return json_response(page)
 
 

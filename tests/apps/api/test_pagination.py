@@ -1,16 +1,20 @@
-"""Keyset pagination: limits, ``next`` links, and stability under concurrent inserts."""
+"""Keyset pagination: limits, ``next`` links and cursors, and stability under concurrent
+inserts in every ordering."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sqlalchemy as sa
 
 from portal.apps.polls import queries as polls
+from portal.apps.polls.tables import question
 from portal.apps.todos import queries as todos
-from portal.platform.api.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from portal.platform.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 from tests.apps.api.conftest import Api, body_of, fields_of, problem_of
 
 Insert = Callable[[Any, int], Awaitable[int]]
@@ -48,7 +52,7 @@ async def test_default_limit_is_20(anonymous: Api, conn: Any) -> None:
     page = await _page(anonymous, "/api/todos/")
 
     assert [item["id"] for item in page["items"]] == ids[:DEFAULT_LIMIT]
-    assert _query(page["next"]) == {"limit": ["20"], "after": [str(ids[DEFAULT_LIMIT - 1])]}
+    assert _query(page["next"]) == {"limit": ["20"], "after": [page["cursor"]]}
 
 
 async def test_limit_up_to_100_is_honoured(anonymous: Api, conn: Any) -> None:
@@ -74,12 +78,15 @@ async def test_every_list_checks_its_limit(anonymous: Api, conn: Any, path: str)
     assert fields_of(await problem_of(await anonymous.get(path), 422)) == ["limit"]
 
 
-async def test_unknown_query_parameters_are_ignored(anonymous: Api, conn: Any) -> None:
-    await _insert(conn, _todo, 2)
+@pytest.mark.parametrize("path", ["/api/todos/", "/api/questions/", "/api/questions/1/choices/"])
+async def test_an_unknown_query_parameter_is_422_naming_it(
+    anonymous: Api, conn: Any, path: str
+) -> None:
+    await _question(conn, 1)
 
-    page = await _page(anonymous, "/api/todos/?utm_source=mail")
+    response = await anonymous.get(f"{path}?utm_source=mail")
 
-    assert len(page["items"]) == 2
+    assert fields_of(await problem_of(response, 422)) == ["utm_source"]
 
 
 # The last page
@@ -105,13 +112,15 @@ async def test_next_is_null_when_the_last_page_is_exactly_full(anonymous: Api, c
 
 
 async def test_empty_list_is_one_empty_page(anonymous: Api) -> None:
-    assert await _page(anonymous, "/api/todos/") == {"items": [], "next": None}
+    assert await _page(anonymous, "/api/todos/") == {"items": [], "next": None, "cursor": None}
 
 
 async def test_after_the_last_id_is_an_empty_page(anonymous: Api, conn: Any) -> None:
     ids = await _insert(conn, _todo, 3)
 
-    assert await _page(anonymous, f"/api/todos/?after={ids[-1]}") == {"items": [], "next": None}
+    page = await _page(anonymous, f"/api/todos/?after={ids[-1]}")
+
+    assert page == {"items": [], "next": None, "cursor": None}
 
 
 # Following next
@@ -182,3 +191,119 @@ async def test_choices_follow_next_too(anonymous: Api, conn: Any) -> None:
         url = page["next"]
 
     assert seen == expected
+
+
+# Cursors
+
+
+async def test_the_cursor_as_after_gives_the_page_next_links(anonymous: Api, conn: Any) -> None:
+    await _insert(conn, _todo, 6)
+    first = await _page(anonymous, "/api/todos/?limit=2")
+
+    by_cursor = await _page(anonymous, f"/api/todos/?limit=2&after={first['cursor']}")
+
+    assert by_cursor == await _page(anonymous, first["next"])
+
+
+async def test_an_id_in_digits_is_still_an_after_for_the_id_ordering(
+    anonymous: Api, conn: Any
+) -> None:
+    ids = await _insert(conn, _todo, 4)
+
+    page = await _page(anonymous, f"/api/todos/?after={ids[1]}")
+
+    assert [item["id"] for item in page["items"]] == ids[2:]
+
+
+@pytest.mark.parametrize("after", ["bm90IGpzb24", "WyJpZCIsMSwxXQ==", "!!", "W10", "9" * 12])
+async def test_a_cursor_that_is_not_one_is_422_naming_after(anonymous: Api, after: str) -> None:
+    response = await anonymous.get(f"/api/todos/?after={after}")
+
+    assert fields_of(await problem_of(response, 422)) == ["after"]
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        ("/api/todos/?ordering=name", encode_cursor("id", 1, 1)),
+        ("/api/todos/?ordering=-name", encode_cursor("name", "a", 1)),
+        ("/api/todos/?ordering=name", "5"),
+        (
+            "/api/questions/?ordering=-pub_date",
+            encode_cursor("pub_date", "2024-01-01T00:00:00Z", 1),
+        ),
+        ("/api/questions/?ordering=pub_date", encode_cursor("pub_date", "yesterday", 1)),
+        ("/api/questions/1/choices/", encode_cursor("-id", 1, 1)),
+    ],
+)
+async def test_a_cursor_made_for_another_ordering_is_422_naming_after(
+    anonymous: Api, conn: Any, path: str, cursor: str
+) -> None:
+    await _question(conn, 1)
+
+    response = await anonymous.get(
+        f"{path}&after={cursor}" if "?" in path else f"{path}?after={cursor}"
+    )
+
+    assert fields_of(await problem_of(response, 422)) == ["after"]
+
+
+# Every ordering, under concurrent inserts
+
+
+async def _named(conn: Any, n: int) -> int:
+    # Names spread over the alphabet, so new ones land before and after the reader.
+    return (await todos.create_todo(conn, f"{'mdzaxkqbhf'[n % 10]} todo {n}")).id
+
+
+async def _dated(conn: Any, n: int) -> int:
+    # Dates spread over the past year, some equal, so ties are broken by id.
+    pub_date = sa.func.now() - dt.timedelta(days=(n * 37) % 365 + 1)
+    row = await conn.scalar(
+        question.insert()
+        .values(question_text=f"question {n}?", pub_date=pub_date)
+        .returning(question.c.id)
+    )
+    return int(row)
+
+
+_ORDERINGS = [
+    ("/api/todos/", _named, "id"),
+    ("/api/todos/", _named, "-id"),
+    ("/api/todos/", _named, "name"),
+    ("/api/todos/", _named, "-name"),
+    ("/api/questions/", _dated, "id"),
+    ("/api/questions/", _dated, "-id"),
+    ("/api/questions/", _dated, "pub_date"),
+    ("/api/questions/", _dated, "-pub_date"),
+]
+
+
+def _key(item: dict[str, Any], ordering: str) -> tuple[Any, int]:
+    field = ordering.removeprefix("-")
+    value = dt.datetime.fromisoformat(item[field]) if field == "pub_date" else item[field]
+    return (value, item["id"])
+
+
+@pytest.mark.parametrize(("start", "insert", "ordering"), _ORDERINGS)
+async def test_every_ordering_skips_and_repeats_nothing_under_inserts(
+    anonymous: Api, conn: Any, start: str, insert: Insert, ordering: str
+) -> None:
+    existing = await _insert(conn, insert, 20)
+    added = 0
+
+    items: list[dict[str, Any]] = []
+    url: str | None = f"{start}?limit=3&ordering={ordering}"
+    while url is not None:
+        page = await _page(anonymous, url)
+        items += page["items"]
+        url = page["next"]
+        # Someone else writes while we read.
+        await _insert(conn, insert, 2, start=1000 + added)
+        added += 2
+
+    seen = [item["id"] for item in items]
+    assert len(seen) == len(set(seen)), "a row was repeated"
+    assert set(existing) <= set(seen), "a row that existed at the start was skipped"
+    keys = [_key(item, ordering) for item in items]
+    assert keys == sorted(keys, reverse=ordering.startswith("-"))
