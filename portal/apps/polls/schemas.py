@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
-from pydantic.json_schema import SkipJsonSchema
 
 from portal.appkit import Input, OrderedPageQuery, QueryBool, Timestamp, text
 from portal.apps.polls.queries import MAX_CHOICES
@@ -99,12 +98,12 @@ class QuestionListQuery(OrderedPageQuery):
     ordering: Literal["id", "-id", "pub_date", "-pub_date"] = Field(
         "id", description="The order of the questions: by id or by `pub_date`; `-` is descending."
     )
-    pub_date_after: Timestamp | SkipJsonSchema[None] = Field(
+    pub_date_after: Timestamp | None = Field(
         None,
         description="Only questions published at or after this time (RFC 3339 date-time; "
         "without an offset it is taken as UTC).",
     )
-    pub_date_before: Timestamp | SkipJsonSchema[None] = Field(
+    pub_date_before: Timestamp | None = Field(
         None,
         description="Only questions published before this time (RFC 3339 date-time; "
         "without an offset it is taken as UTC).",
@@ -113,13 +112,13 @@ class QuestionListQuery(OrderedPageQuery):
         Annotated[
             str, StringConstraints(min_length=1, max_length=_QUESTION_MAX, pattern=r"^[^\x00]*$")
         ]
-        | SkipJsonSchema[None]
+        | None
     ) = Field(
         None,
         description="Only questions whose text contains this text, ignoring case "
         "(`%` and `_` are plain characters here).",
     )
-    published: QueryBool | SkipJsonSchema[None] = Field(
+    published: QueryBool | None = Field(
         None,
         description="true: only published questions; false: only those whose `pub_date` is "
         "still to come, for staff only (403 for anyone else). Without it, staff see both "

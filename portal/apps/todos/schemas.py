@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from portal.appkit import Input, OrderedPageQuery, QueryBool, text
 from portal.apps.todos.queries import NAME_MAX_LENGTH
@@ -71,14 +70,14 @@ class TodoListQuery(OrderedPageQuery):
     ordering: Literal["id", "-id", "name", "-name"] = Field(
         "id", description="The order of the todos: by id or by name; `-` is descending."
     )
-    finished: QueryBool | SkipJsonSchema[None] = Field(
+    finished: QueryBool | None = Field(
         None, description="Only finished todos (true) or only unfinished ones (false)."
     )
     name_contains: (
         Annotated[
             str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=r"^[^\x00]*$")
         ]
-        | SkipJsonSchema[None]
+        | None
     ) = Field(
         None,
         description="Only todos whose name contains this text, ignoring case "

@@ -118,6 +118,8 @@ def decode_cursor(text: str, ordering: str, kind: Any) -> Keyset:
     datetime type). Plain digits are an id, for the ``id`` ordering only.
     ``ValueError`` says why any other text is refused.
     """
+    if len(text) > MAX_CURSOR_LENGTH:
+        raise ValueError(f"the cursor is longer than {MAX_CURSOR_LENGTH} characters")
     if ordering == "id" and text and set(text) <= _DIGITS:
         row_id = int(text)
         if row_id > MAX_ID:
@@ -154,11 +156,19 @@ def _true_or_false(value: object) -> object:
 QueryBool = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
-def _no_null_defaults(schema: dict[str, Any]) -> None:
-    # An absent filter is not a null one: a query string has no null to send.
+def _absent_is_not_null(schema: dict[str, Any]) -> None:
+    # An optional filter is ``X | None`` in Python (None: not given), but a
+    # query string has no null to send: the document shows X, with no default.
     for prop in schema.get("properties", {}).values():
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
+        if prop.get("default", ...) is not None:
+            continue
+        del prop["default"]
+        kinds = prop.get("anyOf", [])
+        if len(kinds) == 2 and {"type": "null"} in kinds:
+            del prop["anyOf"]
+            shown = next(kind for kind in kinds if kind != {"type": "null"})
+            # The field's own description says more than its type's.
+            prop.update({key: value for key, value in shown.items() if key not in prop})
 
 
 class PagingQuery(BaseModel):
@@ -168,7 +178,7 @@ class PagingQuery(BaseModel):
     for one with orderings and filters.
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_no_null_defaults)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_absent_is_not_null)
 
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="How many items to return.")
 
@@ -253,8 +263,6 @@ class OrderedPageQuery(PagingQuery):
             return None  # the ordering itself is refused; a cursor cannot be read without it
         if not isinstance(value, str):
             return value
-        if len(value) > MAX_CURSOR_LENGTH:
-            raise ValueError(f"the cursor is longer than {MAX_CURSOR_LENGTH} characters")
         field = ordering.removeprefix("-")
         return decode_cursor(value, ordering, cls.sort_types[field])
 

@@ -137,6 +137,8 @@ async def test_schemathesis_finds_no_failure(
         "15",
         # Its reports and caches go to the test's folder, not the repository.
         cwd=tmp_path,
+        # What the document cannot say: only a page's own cursor is a valid `after`.
+        env={**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py"))},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -128,8 +128,10 @@ async def test_read_operations_need_no_token(document: dict[str, Any]) -> None:
 
 async def test_staff_and_write_operations_declare_403(document: dict[str, Any]) -> None:
     for method, path, operation in _operations(document):
-        # Staff only, or a read token: every write can be forbidden, no read.
-        assert ("403" in operation["responses"]) == (method.lower() in WRITES), (method, path)
+        # Staff only, or a read token: every write can be forbidden; of the reads,
+        # only the question list, whose published=false is for staff.
+        forbidden = method.lower() in WRITES or (method, path) == ("GET", "/api/questions/")
+        assert ("403" in operation["responses"]) == forbidden, (method, path)
 
 
 async def test_request_bodies_reference_component_schemas(document: dict[str, Any]) -> None:
@@ -204,7 +206,45 @@ async def test_lists_declare_limit_and_after(document: dict[str, Any]) -> None:
         parameters = {p["name"]: p["schema"] for p in document["paths"][path]["get"]["parameters"]}
         assert parameters["limit"]["maximum"] == 100
         assert parameters["limit"]["minimum"] == 1
-        assert parameters["after"]["minimum"] == 0
+        # An opaque cursor: the previous page's `cursor`.
+        assert parameters["after"]["type"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (
+            "/api/todos/",
+            {
+                "limit": "integer",
+                "ordering": "string",
+                "after": "string",
+                "finished": "boolean",
+                "name_contains": "string",
+            },
+        ),
+        (
+            "/api/questions/",
+            {
+                "limit": "integer",
+                "ordering": "string",
+                "after": "string",
+                "pub_date_after": "string",
+                "pub_date_before": "string",
+                "question_text_contains": "string",
+                "published": "boolean",
+            },
+        ),
+    ],
+)
+async def test_list_filters_are_declared_with_types_and_descriptions(
+    document: dict[str, Any], path: str, expected: dict[str, str]
+) -> None:
+    parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
+
+    assert {name: p["schema"]["type"] for name, p in parameters.items()} == expected
+    assert all(p.get("description") for p in parameters.values()), path
+    assert parameters["ordering"]["schema"]["enum"][0] == "id"
 
 
 async def test_document_follows_a_moved_prefix(make_client: MakeClient, settings: Settings) -> None:
