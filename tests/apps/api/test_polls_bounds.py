@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from portal.apps.polls.queries import MAX_CHOICES
 from portal.apps.polls.tables import question
+from portal.platform.api.pagination import decode_cursor
 from portal.testing import MakeClient
 from tests.apps.api.conftest import Api, body_of, problem_of
 from tests.apps.polls.conftest import count_choices, create_crowded_question
@@ -44,8 +45,9 @@ async def test_choice_list_of_a_crowded_question_is_paged(
     page = await body_of(await api.get(f"/api/questions/{crowded.id}/choices/"))
 
     assert [c["id"] for c in page["items"]] == crowded.choice_ids[:20]
-    last = crowded.choice_ids[19]
-    assert page["next"] == f"/api/questions/{crowded.id}/choices/?limit=20&after={last}"
+    cursor = page["cursor"]
+    assert decode_cursor(cursor, "id", int).id == crowded.choice_ids[19]
+    assert page["next"] == f"/api/questions/{crowded.id}/choices/?limit=20&after={cursor}"
 
 
 async def test_question_with_all_its_choices_embedded_links_no_more(

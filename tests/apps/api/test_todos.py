@@ -29,6 +29,7 @@ async def test_list_is_a_page_of_todos_in_id_order(api: Api, conn: Any) -> None:
             {"id": second.id, "name": "Second", "finished": True, "url": f"/api/todos/{second.id}"},
         ],
         "next": None,
+        "cursor": None,
     }
 
 
