@@ -26,6 +26,7 @@ __all__ = [
     "BENCH_USER",
     "CHOICES_EACH",
     "DATABASE",
+    "NEWEST_PUB_DATE",
     "QUESTIONS",
     "SECRET_KEY",
     "TODOS",
@@ -41,9 +42,14 @@ __all__ = [
 ]
 
 DATABASE = "portal_bench"
-QUESTIONS = 10_000
+#: 100,000 rows each: enough that a filter without its index would show in the
+#: filtered-list scenarios (a sequential scan of the table per request).
+QUESTIONS = 100_000
 CHOICES_EACH = 4
-TODOS = 10_000
+TODOS = 100_000
+#: The newest question's pub_date; each older one a minute before the last. Fixed
+#: (not now()), so the filtered scenarios' date range means the same on every run.
+NEWEST_PUB_DATE = "2026-01-01T00:00:00Z"
 BENCH_USER = "bench"
 #: Only ever signs the benchmark's own throwaway sessions: new for each run, as a
 #: key written in a public file is refused with debug off.
@@ -53,7 +59,8 @@ _SEED = (
     "TRUNCATE question, choice, todo RESTART IDENTITY CASCADE",
     # Published a minute apart, all in the past: the polls index shows the newest ten.
     f"""INSERT INTO question (question_text, pub_date)
-        SELECT 'Benchmark question number ' || n || '?', now() - n * interval '1 minute'
+        SELECT 'Benchmark question number ' || n || '?',
+               TIMESTAMPTZ '{NEWEST_PUB_DATE}' - (n - 1) * interval '1 minute'
         FROM generate_series(1, {QUESTIONS}) AS n ORDER BY n""",
     f"""INSERT INTO choice (question_id, choice_text, votes)
         SELECT q, 'Choice ' || k || ' of question ' || q, 0
@@ -67,7 +74,7 @@ _SEED = (
 # True when the tables hold exactly the layout above (vote counts may differ).
 _LAYOUT_OK = f"""
 SELECT (SELECT count(*) = {QUESTIONS} AND min(id) = 1 AND max(id) = {QUESTIONS}
-          AND bool_and(pub_date <= now()) FROM question)
+          AND max(pub_date) = TIMESTAMPTZ '{NEWEST_PUB_DATE}' FROM question)
    AND (SELECT count(*) = {QUESTIONS * CHOICES_EACH}
           AND bool_and(question_id = (id - 1) / {CHOICES_EACH} + 1) FROM choice)
    AND (SELECT count(*) = {TODOS} AND min(id) = 1 AND max(id) = {TODOS} FROM todo)

@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 from bench.data import CHOICES_EACH, QUESTIONS, TODOS
 
-__all__ = ["FANOUT", "SCENARIOS", "Scenario", "WrkRequest", "select_scenarios"]
+__all__ = [
+    "FANOUT",
+    "FILTERED_QUESTIONS",
+    "FILTERED_TODOS",
+    "SCENARIOS",
+    "Scenario",
+    "WrkRequest",
+    "select_scenarios",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,14 @@ class Scenario:
         return WrkRequest(self.request.path, self.request.script, (*self.request.args, secret))
 
 
+#: Unfinished todos whose name contains "number 4242" (ignoring case): 7 of 100,000.
+FILTERED_TODOS = "/api/todos/?finished=false&name_contains=NUMBER%204242&limit=20"
+#: The first page of the 43,200 questions published in November 2025, newest first.
+FILTERED_QUESTIONS = (
+    "/api/questions/?pub_date_after=2025-11-01T00:00:00Z&pub_date_before=2025-12-01T00:00:00Z"
+    "&ordering=-pub_date&limit=20"
+)
+
 _NAIVE = ("aiohttp", "aiohttp + naive aiopg.sa")
 _FASTAPI = ("fastapi", "FastAPI + asyncpg")
 
@@ -78,6 +94,24 @@ SCENARIOS: tuple[Scenario, ...] = (
         references=(_FASTAPI, _NAIVE),
         sample_path="/api/todos/?limit=20",
         request=WrkRequest(path="/api/todos/?limit=20"),
+        api_read=True,
+    ),
+    # Filters over 100,000 rows, each served by its index (todos_0003,
+    # polls_0003). portal only: the references serve no filters.
+    Scenario(
+        key="filter_todos",
+        title="API filtered todos (finished + name contains)",
+        references=(),
+        sample_path=FILTERED_TODOS,
+        request=WrkRequest(path=FILTERED_TODOS),
+        api_read=True,
+    ),
+    Scenario(
+        key="filter_questions",
+        title="API questions in a month, newest first",
+        references=(),
+        sample_path=FILTERED_QUESTIONS,
+        request=WrkRequest(path=FILTERED_QUESTIONS),
         api_read=True,
     ),
     Scenario(
