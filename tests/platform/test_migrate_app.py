@@ -23,17 +23,17 @@ def migrated(database_url: str) -> Iterator[str]:
 def test_polls_to_zero_drops_only_its_tables_and_back_up_restores_them(migrated: str) -> None:
     # Every installed app's head: an app added to the project changes nothing here.
     heads = revisions(migrated)
-    assert {"platform_0008", "polls_0002", "todos_0002"} <= heads
+    assert {"platform_0008", "polls_0003", "todos_0003"} <= heads
 
     assert migrate_branch(migrated, INSTALLED_APPS, "polls", "zero") == (
         "polls is at zero: its revisions are unapplied."
     )
     assert not {"question", "choice"} & public_tables(migrated)
     assert {"users", "todo"} <= public_tables(migrated)
-    assert revisions(migrated) == heads - {"polls_0002"}
+    assert revisions(migrated) == heads - {"polls_0003"}
 
     assert migrate_branch(migrated, INSTALLED_APPS, "polls", None) == (
-        "polls is migrated up to polls_0002."
+        "polls is migrated up to polls_0003."
     )
     assert {"question", "choice"} <= public_tables(migrated)
     assert revisions(migrated) == heads
@@ -45,7 +45,7 @@ def test_todos_to_zero_and_back(migrated: str) -> None:
     assert "todo" not in public_tables(migrated)
     assert {"question", "users"} <= public_tables(migrated)
 
-    migrate_branch(migrated, INSTALLED_APPS, "todos", "todos_0002")
+    migrate_branch(migrated, INSTALLED_APPS, "todos", "todos_0003")
     assert "todo" in public_tables(migrated)
     assert revisions(migrated) == heads
 
@@ -64,6 +64,27 @@ def test_polls_down_one_revision_keeps_its_rows_and_drops_its_trigger(migrated: 
     assert query(migrated, "SELECT tgname FROM pg_trigger WHERE tgname = 'choice_notify'") != []
 
 
+_FILTER_INDEXES = (
+    "SELECT indexname FROM pg_indexes WHERE indexname IN "
+    "('todo_finished_id_idx', 'todo_name_trigrams_idx', "
+    "'question_pub_date_id_idx', 'question_text_trigrams_idx') ORDER BY indexname"
+)
+
+
+def test_the_list_filter_indexes_come_and_go_with_their_revisions(migrated: str) -> None:
+    every = query(migrated, _FILTER_INDEXES)
+    migrate_branch(migrated, INSTALLED_APPS, "todos", "todos_0002")
+    migrate_branch(migrated, INSTALLED_APPS, "polls", "polls_0002")
+    assert query(migrated, _FILTER_INDEXES) == []
+    # polls_0003 replaced the index on pub_date alone, which comes back.
+    assert query(migrated, "SELECT 1 FROM pg_indexes WHERE indexname = 'question_pub_date_idx'")
+
+    migrate_branch(migrated, INSTALLED_APPS, "todos", None)
+    migrate_branch(migrated, INSTALLED_APPS, "polls", None)
+    assert len(every) == 4
+    assert query(migrated, _FILTER_INDEXES) == every
+
+
 def test_todos_down_one_revision_keeps_its_rows(migrated: str) -> None:
     query(migrated, "INSERT INTO todo (name) VALUES ('kept')")
 
@@ -76,8 +97,8 @@ def test_todos_down_one_revision_keeps_its_rows(migrated: str) -> None:
 
 
 def test_a_branch_already_there_is_left_alone(migrated: str) -> None:
-    assert migrate_branch(migrated, INSTALLED_APPS, "todos", "todos_0002") == (
-        "todos is already at todos_0002."
+    assert migrate_branch(migrated, INSTALLED_APPS, "todos", "todos_0003") == (
+        "todos is already at todos_0003."
     )
 
 
@@ -92,7 +113,7 @@ def test_migrate_app_revision_from_the_command_line(
     assert "question" in public_tables(migrated)
     assert capsys.readouterr().out.splitlines() == [
         "polls is at zero: its revisions are unapplied.",
-        "polls is migrated up to polls_0002.",
+        "polls is migrated up to polls_0003.",
     ]
 
 
@@ -103,7 +124,8 @@ def test_migrate_app_revision_from_the_command_line(
         (["migrate", "api", "zero"], "error: app 'api' has no tables, so no migrations"),
         (
             ["migrate", "polls", "polls_0009"],
-            "error: polls has no revision 'polls_0009' (it has: polls_0001, polls_0002, zero)",
+            "error: polls has no revision 'polls_0009' "
+            "(it has: polls_0001, polls_0002, polls_0003, zero)",
         ),
     ],
 )

@@ -47,7 +47,9 @@ def test_one_app(
 
     assert cli.main(["showmigrations", "todos"]) == 0
 
-    assert capsys.readouterr().out == "todos\n [X] todos_0001_initial\n [X] todos_0002_notify\n"
+    assert capsys.readouterr().out == (
+        "todos\n [X] todos_0001_initial\n [X] todos_0002_notify\n [X] todos_0003_list_filters\n"
+    )
 
 
 def test_an_unknown_app_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
