@@ -124,17 +124,18 @@ def make_migration(
     # The command says what it wrote; Alembic's own "Generating …" would repeat it.
     cfg.cmd_opts = argparse.Namespace(quiet=True)
     cfg.attributes["compare"] = _options(branch, drift.owned, specs)
-    script = command.revision(
-        cfg,
-        message=message,
-        autogenerate=True,
-        rev_id=f"{branch.name}_{number:04d}",
-        head="base" if first else revisions[-1].id,
-        branch_label=branch.name if first else None,
-        version_path=str(branch.folder),
-        # A list, as Alembic's own --depends-on passes it; its annotation says str.
-        depends_on=_depends_on(branch, specs) if first else None,  # type: ignore[arg-type]
-    )
+    with _expression_indexes_skipped():
+        script = command.revision(
+            cfg,
+            message=message,
+            autogenerate=True,
+            rev_id=f"{branch.name}_{number:04d}",
+            head="base" if first else revisions[-1].id,
+            branch_label=branch.name if first else None,
+            version_path=str(branch.folder),
+            # A list, as Alembic's own --depends-on passes it; its annotation says str.
+            depends_on=_depends_on(branch, specs) if first else None,  # type: ignore[arg-type]
+        )
     if script is None or isinstance(script, list):
         raise CommandError(f"{branch.name}: Alembic wrote no single revision")
     path = Path(script.path)
@@ -283,15 +284,24 @@ def _compare(
 
     options = _options(branch, owned, specs)
     context = MigrationContext.configure(conn, opts=options)
+    with _expression_indexes_skipped():
+        diffs: list[Any] = compare_metadata(context, options["target_metadata"])
+    return diffs
+
+
+@contextmanager
+def _expression_indexes_skipped() -> Iterator[None]:
+    """Reflection without SQLAlchemy's warning for each index over an expression.
+
+    SQLAlchemy 1.4 cannot reflect such an index (the apps' trigram indexes)
+    and skips it, which is right here: one lives in its migration only, so
+    autogenerate neither compares it nor proposes to drop it.
+    """
     with warnings.catch_warnings():
-        # SQLAlchemy 1.4 cannot reflect an index over an expression (the apps'
-        # trigram indexes): it skips it, which is right here, as such an index
-        # lives in its migration only and is never proposed for dropping.
         warnings.filterwarnings(
             "ignore", "Skipped unsupported reflection of expression-based index", sa.exc.SAWarning
         )
-        diffs: list[Any] = compare_metadata(context, options["target_metadata"])
-    return diffs
+        yield
 
 
 def _describe(diff: Any) -> Change:
