@@ -66,6 +66,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _DIGITS = frozenset("0123456789")
+_INT: TypeAdapter[int] = TypeAdapter(int)
+_STR: TypeAdapter[str] = TypeAdapter(str)
 _CURSOR = re.compile("[A-Za-z0-9_-]+")
 _CURSOR_SCHEMA = {
     "type": "string",
@@ -91,22 +93,26 @@ def encode_cursor(ordering: str, value: Any, row_id: int) -> str:
     return base64.urlsafe_b64encode(data.encode()).rstrip(b"=").decode("ascii")
 
 
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    # Building an adapter costs far more than using one: the common two are kept.
+    return _INT if kind is int else _STR if kind is str else TypeAdapter(kind)
+
+
 def _bad(reason: str) -> ValueError:
     return ValueError(f"{reason}; pass the `cursor` (or follow the `next`) of the previous page")
 
 
-def _sort_value(value: Any, kind: Any) -> Any:
-    if kind is str:
+def _sort_value(value: Any, adapter: TypeAdapter[Any]) -> Any:
+    if isinstance(value, str):
         # PostgreSQL text holds no NUL, and psycopg2 cannot send lone surrogates.
-        if not isinstance(value, str) or "\x00" in value:
+        if "\x00" in value:
             raise _bad("the cursor is not valid")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise _bad("the cursor is not valid") from None
-        return value
     try:
-        return TypeAdapter(kind).validate_python(value, strict=kind is int)
+        return adapter.validate_python(value, strict=adapter is _INT)
     except ValidationError:
         raise _bad("the cursor is not valid") from None
 
@@ -115,8 +121,8 @@ def decode_cursor(text: str, ordering: str, kind: Any) -> Keyset:
     """The :class:`Keyset` an ``after`` value stands for in *ordering*.
 
     *kind* is the type of the ordering's sort value (``int``, ``str``, a
-    datetime type). Plain digits are an id, for the ``id`` ordering only.
-    ``ValueError`` says why any other text is refused.
+    datetime type), or a ``TypeAdapter`` of it. Plain digits are an id, for
+    the ``id`` ordering only. ``ValueError`` says why any other text is refused.
     """
     if len(text) > MAX_CURSOR_LENGTH:
         raise ValueError(f"the cursor is longer than {MAX_CURSOR_LENGTH} characters")
@@ -139,7 +145,8 @@ def decode_cursor(text: str, ordering: str, kind: Any) -> Keyset:
         raise _bad(f"the cursor was made for ordering={made_for}, not ordering={ordering}")
     if type(row_id) is not int or not 0 <= row_id <= MAX_ID:
         raise _bad("the cursor is not valid")
-    return Keyset(_sort_value(value, kind), row_id)
+    adapter = kind if isinstance(kind, TypeAdapter) else _adapter(kind)
+    return Keyset(_sort_value(value, adapter), row_id)
 
 
 def _true_or_false(value: object) -> object:
@@ -247,6 +254,9 @@ class OrderedPageQuery(PagingQuery):
         None, description="Where the page starts: the previous page's `cursor`."
     )
 
+    #: :attr:`sort_types` as pydantic adapters, built once per class.
+    _sort_adapters: ClassVar[dict[str, TypeAdapter[Any]]] = {"id": _INT}
+
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
@@ -254,6 +264,7 @@ class OrderedPageQuery(PagingQuery):
         for choice in schema.get("enum", [schema.get("const", "id")]):
             if str(choice).removeprefix("-") not in cls.sort_types:
                 raise TypeError(f"{cls.__name__}: ordering {choice!r} has no entry in sort_types")
+        cls._sort_adapters = {name: _adapter(kind) for name, kind in cls.sort_types.items()}
 
     @field_validator("after", mode="before")
     @classmethod
@@ -263,8 +274,7 @@ class OrderedPageQuery(PagingQuery):
             return None  # the ordering itself is refused; a cursor cannot be read without it
         if not isinstance(value, str):
             return value
-        field = ordering.removeprefix("-")
-        return decode_cursor(value, ordering, cls.sort_types[field])
+        return decode_cursor(value, ordering, cls._sort_adapters[ordering.removeprefix("-")])
 
     @property
     def sort(self) -> str:
