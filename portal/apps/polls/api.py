@@ -99,6 +99,7 @@ async def list_questions(call: Call) -> web.Response:
         staff = await _staff(call, conn)
         if query.published is False and not staff:
             return problem_response(
+                call.request,
                 403,
                 "Only staff may list unpublished questions.",
                 errors=[FieldError(field="published", message="published=false is for staff.")],

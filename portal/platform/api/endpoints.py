@@ -21,7 +21,7 @@ from portal.platform.api.conditional import (
 )
 from portal.platform.api.jsonkeys import repeated_key
 from portal.platform.api.pagination import MAX_ID, PagingQuery, page_of
-from portal.platform.api.problems import FieldError, problem_response
+from portal.platform.api.problems import INSUFFICIENT_SCOPE, FieldError, problem_response
 from portal.platform.appspec import Mounts, mounts_key
 from portal.platform.auth.current import bearer_key, user_key
 from portal.platform.auth.tokens import Bearer, Scope, authenticate_bearer
@@ -176,9 +176,9 @@ def _field_errors(exc: ValidationError, prefix: tuple[str, ...] = ()) -> list[Fi
     ]
 
 
-def _unauthorized(detail: str, error: str | None = None) -> web.Response:
+def _unauthorized(request: web.Request, detail: str, error: str | None = None) -> web.Response:
     challenge = 'Bearer realm="api"' + (f', error="{error}"' if error else "")
-    return problem_response(401, detail, headers={hdrs.WWW_AUTHENTICATE: challenge})
+    return problem_response(request, 401, detail, headers={hdrs.WWW_AUTHENTICATE: challenge})
 
 
 def bearer_secret(request: web.Request) -> str | None:
@@ -191,11 +191,13 @@ def bearer_secret(request: web.Request) -> str | None:
 
 async def _authenticate(request: web.Request) -> Bearer | web.Response:
     if not request.headers.get(hdrs.AUTHORIZATION):
-        return _unauthorized("This operation needs an API token: Authorization: Bearer <token>.")
+        return _unauthorized(
+            request, "This operation needs an API token: Authorization: Bearer <token>."
+        )
     secret = bearer_secret(request)
     if secret is None:
         return _unauthorized(
-            "Use the Bearer scheme: Authorization: Bearer <token>.", "invalid_request"
+            request, "Use the Bearer scheme: Authorization: Bearer <token>.", "invalid_request"
         )
     if bearer_key in request:
         # Already looked up for this request (by the rate limiter).
@@ -205,18 +207,20 @@ async def _authenticate(request: web.Request) -> Bearer | web.Response:
             bearer = await authenticate_bearer(conn, secret)
     if bearer is None:
         return _unauthorized(
-            "The token is unknown, revoked, or its user is inactive.", "invalid_token"
+            request, "The token is unknown, revoked, or its user is inactive.", "invalid_token"
         )
     return bearer
 
 
-def _insufficient_scope(endpoint: Endpoint, bearer: Bearer) -> web.Response:
+def _insufficient_scope(request: web.Request, endpoint: Endpoint, bearer: Bearer) -> web.Response:
     # RFC 6750 section 3.1: 403, and the challenge names the scope needed.
     challenge = f'Bearer realm="api", error="insufficient_scope", scope="{endpoint.scope}"'
     return problem_response(
+        request,
         403,
         f"This operation needs a token with the {endpoint.scope} scope; "
         f"this token's scope is {bearer.scope}.",
+        kind=INSUFFICIENT_SCOPE,
         headers={hdrs.WWW_AUTHENTICATE: challenge},
     )
 
@@ -224,7 +228,7 @@ def _insufficient_scope(endpoint: Endpoint, bearer: Bearer) -> web.Response:
 async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel | web.Response:
     # No Content-Type at all is taken as JSON; any other type is refused.
     if hdrs.CONTENT_TYPE in request.headers and not _JSON_TYPES.match(request.content_type):
-        return problem_response(415, "Send the body as application/json.")
+        return problem_response(request, 415, "Send the body as application/json.")
     limit = request.config_dict[settings_key].api_body_limit
     # A declared length over the limit never gets here (the root's body-limit
     # middleware refuses it unread). Read at most one byte past the limit: a
@@ -236,11 +240,12 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel 
     except asyncio.IncompleteReadError as exc:
         raw = exc.partial
     else:
-        return problem_response(413, f"The body is larger than {limit} bytes.")
+        return problem_response(request, 413, f"The body is larger than {limit} bytes.")
     repeated = repeated_key(raw)
     if repeated is not None:
         where = _shown(repeated)
         return problem_response(
+            request,
             400,
             f"The body repeats the key “{where}” in one object: each key may appear once.",
             errors=[FieldError(field=where, message="This key appears more than once.")],
@@ -249,8 +254,8 @@ async def _read_body(request: web.Request, model: type[BaseModel]) -> BaseModel 
         return model.model_validate_json(raw)
     except ValidationError as exc:
         if any(error["type"] == "json_invalid" for error in exc.errors()):
-            return problem_response(400, "The body is not valid JSON.")
-        return problem_response(422, "The body is not valid.", errors=_field_errors(exc))
+            return problem_response(request, 400, "The body is not valid JSON.")
+        return problem_response(request, 422, "The body is not valid.", errors=_field_errors(exc))
 
 
 def _shown(text: str, limit: int = 100) -> str:
@@ -329,6 +334,7 @@ async def _conditional_write(
             current = _tag_of(await _representation(twin, call))
             if not matches_strongly(if_match, current):
                 return problem_response(
+                    request,
                     412,
                     "The resource has changed since that tag was read: "
                     "GET it again, then retry with its new ETag.",
@@ -358,7 +364,7 @@ def _wrap(
     async def handle(request: web.Request) -> web.StreamResponse:
         params = {name: int(request.match_info[name]) for name in path_params}
         if any(value > MAX_ID for value in params.values()):
-            return problem_response(404, "There is no such resource.")
+            return problem_response(request, 404, "There is no such resource.")
         call = Call(request=request, params=params, app_name=app_name)
         if endpoint.access == "public":
             # An open read needs no token, but one already checked for this
@@ -373,16 +379,16 @@ def _wrap(
             user = bearer.user
             request[user_key] = user  # the token's user, for the request and security logs
             if endpoint.access == "staff" and not user.is_staff:
-                return problem_response(403, "This operation is for staff users only.")
+                return problem_response(request, 403, "This operation is for staff users only.")
             if endpoint.scope == "write" and bearer.scope != "write":
-                return _insufficient_scope(endpoint, bearer)
+                return _insufficient_scope(request, endpoint, bearer)
             call.user = user
         if endpoint.query is not None:
             try:
                 call.query = endpoint.query.model_validate(dict(request.query))
             except ValidationError as exc:
                 return problem_response(
-                    422, "The query string is not valid.", errors=_field_errors(exc)
+                    request, 422, "The query string is not valid.", errors=_field_errors(exc)
                 )
         if endpoint.body is not None:
             body = await _read_body(request, endpoint.body)
@@ -399,13 +405,13 @@ def _wrap(
                     return await _conditional_write(endpoint, twin, call, if_match, represent)
             return await endpoint.handler(call)
         except NotFound as exc:
-            return problem_response(404, str(exc))
+            return problem_response(request, 404, str(exc))
         except Conflict as exc:
             errors = [FieldError(field=exc.field, message=str(exc))] if exc.field else None
-            return problem_response(409, str(exc), errors=errors)
+            return problem_response(request, 409, str(exc), errors=errors)
         except Invalid as exc:
             errors = [FieldError(field=exc.field, message=str(exc))] if exc.field else None
-            return problem_response(422, str(exc), errors=errors)
+            return problem_response(request, 422, str(exc), errors=errors)
 
     handle.__name__ = endpoint.operation_id
     handle.__doc__ = endpoint.summary

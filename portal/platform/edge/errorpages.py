@@ -127,7 +127,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         log.exception("unhandled error in %s %s", request.method, request.path)
         status, title, detail, headers = 500, "Internal Server Error", "", {}
     if policy_for(request).errors == "problem":
-        response = problem_response(status, detail, title=title)
+        response = problem_response(request, status, detail, title=title)
     else:
         response = await _error_page(request, status, title, detail)
     response.headers.update(headers)

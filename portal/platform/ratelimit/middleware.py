@@ -73,10 +73,11 @@ class Quota:
             "RateLimit": f'"{self.name}";r={remaining};t={count.reset}',
         }
 
-    def refusal(self, count: Count) -> web.Response:
+    def refusal(self, request: web.Request, count: Count) -> web.Response:
         """The 429 for a client past this quota."""
         unit = _UNITS[self.rate.seconds]
         response = problem_response(
+            request,
             429,
             f"Too many requests: this client may make {self.rate.requests} API requests "
             f"per {unit}. Try again in {count.reset} seconds.",
@@ -178,7 +179,7 @@ def rate_limit_middleware(settings: Settings) -> Middleware | None:
             return await handler(request)
         quota, count = counted
         if count.hits > quota.rate.requests:
-            return quota.refusal(count)
+            return quota.refusal(request, count)
         headers = quota.headers(count)
         try:
             response = await handler(request)
