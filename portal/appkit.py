@@ -35,7 +35,14 @@ from portal.platform.api.pagination import (
     PageQuery,
     QueryBool,
 )
-from portal.platform.api.problems import FieldError, problem_response
+from portal.platform.api.problems import (
+    PROBLEM_KINDS,
+    PROBLEM_TYPE,
+    FieldError,
+    ProblemKind,
+    problem_kind_named,
+    problem_response,
+)
 from portal.platform.appspec import AppSpec, DeployCheck, Seeder
 from portal.platform.auth.current import current_user, user_key
 from portal.platform.auth.tokens import authenticate_token
@@ -61,6 +68,8 @@ __all__ = [
     "HTML_SITE",
     "JSON_API",
     "MAX_LIMIT",
+    "PROBLEM_KINDS",
+    "PROBLEM_TYPE",
     "Access",
     "Action",
     "AdminTable",
@@ -85,6 +94,7 @@ __all__ = [
     "PageQuery",
     "Policy",
     "PortalError",
+    "ProblemKind",
     "QueryBool",
     "Seeder",
     "Settings",
@@ -105,6 +115,7 @@ __all__ = [
     "json_response",
     "log_lifecycle",
     "openapi_document",
+    "problem_kind_named",
     "problem_response",
     "read_form",
     "redirect",

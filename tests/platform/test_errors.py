@@ -125,7 +125,12 @@ async def test_api_404_is_problem_json(broken: Client) -> None:
 
     assert response.status == 404
     assert response.content_type == "application/problem+json"
-    assert await response.json() == {"type": "about:blank", "title": "Not Found", "status": 404}
+    # Every JSON section's problems share the api app's kinds.
+    assert await response.json() == {
+        "type": "/api/problems/not-found",
+        "title": "Not Found",
+        "status": 404,
+    }
 
 
 async def test_api_405_is_problem_json_with_allow(broken: Client) -> None:

@@ -198,10 +198,16 @@ async def test_api_with_only_todos_serves_and_documents_only_todos(
     operations = await _operations(client)
     created = await client.post("/api/todos/", json={"name": "Tea"}, headers=bearer(api_token))
 
-    assert await index.json() == {"todos": "/api/todos/", "openapi": "/api/openapi.json"}
+    assert await index.json() == {
+        "todos": "/api/todos/",
+        "openapi": "/api/openapi.json",
+        "problems": "/api/problems/",
+    }
     assert {path for _, path in operations} == {
         "/api/",
         "/api/openapi.json",
+        "/api/problems/",
+        "/api/problems/{kind}",
         "/api/todos/",
         "/api/todos/{todo_id}",
     }
@@ -221,8 +227,8 @@ async def test_api_index_schema_documents_exactly_the_installed_lists(
     document = await (await client.get("/api/openapi.json")).json()
 
     schema = document["components"]["schemas"]["ApiIndex"]
-    assert schema["required"] == ["todos", "openapi"]
-    assert set(schema["properties"]) == {"todos", "openapi"}
+    assert schema["required"] == ["todos", "openapi", "problems"]
+    assert set(schema["properties"]) == {"todos", "openapi", "problems"}
     assert not any(
         name.startswith(("Question", "Choice", "Vote"))
         for name in document["components"]["schemas"]
@@ -257,7 +263,12 @@ async def test_an_apps_own_api_endpoints_are_served_indexed_and_documented(
     notes = await client.get("/v2/notes/")
     operations = await _operations(client, "/v2/")
 
-    assert index == {"todos": "/v2/todos/", "notes": "/v2/notes/", "openapi": "/v2/openapi.json"}
+    assert index == {
+        "todos": "/v2/todos/",
+        "notes": "/v2/notes/",
+        "openapi": "/v2/openapi.json",
+        "problems": "/v2/problems/",
+    }
     assert notes.status == 200
     assert await notes.json() == {"text": "a note", "url": "/v2/notes/"}
     assert ("GET", "/v2/notes/") in operations

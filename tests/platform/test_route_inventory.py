@@ -71,6 +71,9 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("GET", "api:questions.item"),
         ("GET", "api:questions.choices"),
         ("GET", "api:questions.choice"),
+        # What each problem kind means.
+        ("GET", "api:problems"),
+        ("GET", "api:problems.item"),
         # The admin's stylesheet is neither private nor worth a login.
         *_read("admin:static"),
     }
@@ -256,6 +259,8 @@ def url_of(route: Route, rows: Rows) -> URL:
         "app": "todos",
         "table": "todo",
         "row_id": str(rows.todo_id),
+        # The API's problem kinds.
+        "kind": "not-found",
         **rows.apps,
     }
     info = route.resource.get_info()

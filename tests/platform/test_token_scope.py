@@ -81,8 +81,8 @@ async def test_a_read_token_gets_403_naming_the_write_scope_on_a_write(
     assert response.status == 403
     assert response.content_type == PROBLEM_TYPE
     assert await response.json() == {
-        "type": "about:blank",
-        "title": "Forbidden",
+        "type": "/api/problems/insufficient-scope",
+        "title": "Insufficient Scope",
         "status": 403,
         "detail": "This operation needs a token with the write scope; this token's scope is read.",
     }

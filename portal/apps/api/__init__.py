@@ -4,7 +4,8 @@ Each app declares its own operations (``AppSpec.api``); this app serves those
 of the installed apps, with an index of their lists and ``/api/openapi.json``,
 generated from the same endpoint declarations the router is built from. Reads
 are open; writes need ``Authorization: Bearer <token>``. Every error is
-``application/problem+json``.
+``application/problem+json``, its ``type`` one of the kinds described under
+``/api/problems/``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The API's own operations: its index and its OpenAPI document.
+"""The API's own operations and pages: its index, its OpenAPI document and the
+descriptions of its problem kinds.
 
 Every other operation is an installed app's (its spec's ``api``); the factory
 serves them after these. The router and the OpenAPI document both read the
@@ -7,13 +8,15 @@ same records, so the document cannot drift from what is served.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
+
+from aiohttp import web
 
 from portal.appkit import Endpoint
-from portal.apps.api import views
-from portal.apps.api.schemas import OpenApiDocument, index_model
+from portal.apps.api import problemtypes, views
+from portal.apps.api.schemas import OpenApiDocument, ProblemTypeList, index_model
 
-__all__ = ["OPENAPI", "index_endpoint", "listed"]
+__all__ = ["OPENAPI", "PROBLEM_TYPES", "index_endpoint", "listed", "setup_pages"]
 
 #: ``GET /api/openapi.json``.
 OPENAPI = Endpoint(
@@ -26,14 +29,29 @@ OPENAPI = Endpoint(
     response=OpenApiDocument,
 )
 
+#: ``GET /api/problems/``.
+PROBLEM_TYPES = Endpoint(
+    "GET",
+    "/problems/",
+    "problems",
+    problemtypes.problem_types,
+    "Every kind of problem, by its type URI",
+    "api",
+    response=ProblemTypeList,
+    description=(
+        "Each problem document's `type` is one of these URIs (or `about:blank`). JSON by "
+        "default; a page for a client preferring `text/html`."
+    ),
+)
+
 
 def listed(endpoints: Iterable[Endpoint]) -> tuple[Endpoint, ...]:
     """The operations an index links: every ``GET`` without path parameters (the lists)."""
     return tuple(e for e in endpoints if e.method == "GET" and not e.path_params)
 
 
-def index_endpoint(links: Sequence[Endpoint]) -> Endpoint:
-    """``GET /api/``, answering the URL of each of *links* by its route name."""
+def index_endpoint(links: Mapping[str, str]) -> Endpoint:
+    """``GET /api/``, answering the URL of each of *links* (route name to summary)."""
     return Endpoint(
         "GET",
         "/",
@@ -41,5 +59,13 @@ def index_endpoint(links: Sequence[Endpoint]) -> Endpoint:
         views.index,
         "Where each resource lives",
         "api",
-        response=index_model({link.name: link.summary for link in links}),
+        response=index_model(links),
+    )
+
+
+def setup_pages(app: web.Application) -> None:
+    """The routes that are no API operation: each problem kind's URI (described in
+    the document by hand: its part is no id)."""
+    app.router.add_route(
+        "GET", "/problems/{kind:[a-z][a-z-]*}", problemtypes.problem_type, name="problems.item"
     )

@@ -1,4 +1,5 @@
-"""The API's own answers, as pydantic models: its index and its OpenAPI document.
+"""The API's own answers, as pydantic models: its index, its OpenAPI document and the
+problem kinds.
 
 Every other model belongs to the app whose operations use it
 (``portal/apps/<app>/schemas.py``).
@@ -9,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import RootModel, create_model
+from pydantic import BaseModel, Field, RootModel, create_model
 
-__all__ = ["ApiIndex", "OpenApiDocument", "index_model"]
+__all__ = [
+    "ApiIndex",
+    "OpenApiDocument",
+    "ProblemTypeDescription",
+    "ProblemTypeList",
+    "index_model",
+]
 
 
 class ApiIndex(RootModel[dict[str, str]]):
@@ -44,3 +51,18 @@ def index_model(links: Mapping[str, str]) -> type[ApiIndex]:
         __doc__=ApiIndex.__doc__,
         __cls_kwargs__={"json_schema_extra": document},
     )
+
+
+class ProblemTypeDescription(BaseModel):
+    """One kind of problem: what a problem document whose ``type`` is this URI means."""
+
+    type: str = Field(description="The URI problem documents of this kind carry as `type`.")
+    title: str = Field(description="Their `title`.")
+    status: int = Field(description="Their HTTP status.")
+    description: str = Field(description="What happened, and what the client can do about it.")
+
+
+class ProblemTypeList(BaseModel):
+    """Every kind of problem the API answers with, in status order."""
+
+    items: list[ProblemTypeDescription]

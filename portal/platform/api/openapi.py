@@ -15,7 +15,17 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from portal.platform.api.endpoints import CONDITIONAL_METHODS, Endpoint
 from portal.platform.api.pagination import MAX_ID
-from portal.platform.api.problems import PROBLEM_TYPE, Problem
+from portal.platform.api.problems import (
+    BLANK,
+    FORBIDDEN,
+    INSUFFICIENT_SCOPE,
+    PROBLEM_KINDS,
+    PROBLEM_TYPE,
+    VALIDATION,
+    Problem,
+    ProblemKind,
+    default_kind,
+)
 
 __all__ = ["openapi_document"]
 
@@ -110,6 +120,49 @@ def _error_statuses(endpoint: Endpoint, twin: Endpoint | None) -> set[int]:
     return statuses | _SERVER_ERRORS
 
 
+def _error_kinds(endpoint: Endpoint, status: int) -> tuple[ProblemKind, ...]:
+    """The kinds of problem *endpoint* may answer with *status*."""
+    if status == 403:
+        kinds: tuple[ProblemKind, ...] = (FORBIDDEN,) if endpoint.access == "staff" else ()
+        if endpoint.access != "public" and endpoint.scope == "write":
+            kinds += (INSUFFICIENT_SCOPE,)
+        return kinds
+    kind = default_kind(status)
+    return () if kind is None else (kind,)
+
+
+def _problem_content(
+    kinds: Sequence[ProblemKind], schema: Any, problem_types: str | None
+) -> dict[str, Any]:
+    """The problem+json content of an error response, with one example per kind."""
+    media: dict[str, Any] = {"schema": schema}
+    if problem_types is not None and kinds:
+        media["examples"] = {
+            kind.slug: {"summary": kind.title, "value": _example(kind, problem_types)}
+            for kind in kinds
+        }
+    return {PROBLEM_TYPE: media}
+
+
+def _example(kind: ProblemKind, problem_types: str) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "type": problem_types + kind.slug,
+        "title": kind.title,
+        "status": kind.status,
+    }
+    if kind is VALIDATION:
+        value["errors"] = [{"field": "name", "message": "Field required"}]
+    return value
+
+
+def _document_problem_type(schemas: dict[str, Any], problem_types: str | None) -> None:
+    """List every kind's URI among the Problem schema's ``type`` examples."""
+    if problem_types is None:
+        return
+    examples = [problem_types + kind.slug for kind in PROBLEM_KINDS]
+    schemas[Problem.__name__]["properties"]["type"]["examples"] = [*examples, BLANK]
+
+
 def _models(endpoints: Sequence[Endpoint]) -> list[tuple[Any, JsonSchemaMode]]:
     wanted: list[tuple[Any, JsonSchemaMode]] = [(Problem, "serialization")]
     for endpoint in endpoints:
@@ -162,6 +215,7 @@ def _operation(
     endpoint: Endpoint,
     endpoints: Sequence[Endpoint],
     refs: dict[tuple[Any, JsonSchemaMode], Any],
+    problem_types: str | None = None,
 ) -> dict[str, Any]:
     method = endpoint.method.upper()
     reads = {other.path: other for other in endpoints if other.method.upper() == "GET"}
@@ -218,9 +272,10 @@ def _operation(
             "description": "The copy whose tag was sent in `If-None-Match` is current.",
             "headers": {"ETag": {**_ETAG, "required": True}},
         }
-    problem = {PROBLEM_TYPE: {"schema": refs[(Problem, "serialization")]}}
+    problem = refs[(Problem, "serialization")]
     for status in sorted(_error_statuses(endpoint, twin)):
-        error: dict[str, Any] = {"description": _ERROR_TEXT[status], "content": problem}
+        content = _problem_content(_error_kinds(endpoint, status), problem, problem_types)
+        error: dict[str, Any] = {"description": _ERROR_TEXT[status], "content": content}
         if status == 401:
             error["headers"] = {
                 "WWW-Authenticate": {"required": True, "schema": {"type": "string"}}
@@ -258,21 +313,36 @@ def _operation(
 
 
 def openapi_document(
-    endpoints: Iterable[Endpoint], *, prefix: str, title: str, version: str, description: str
+    endpoints: Iterable[Endpoint],
+    *,
+    prefix: str,
+    title: str,
+    version: str,
+    description: str,
+    problem_types: str | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of *endpoints* mounted at *prefix* (``/api/``)."""
+    """The OpenAPI 3.1 document of *endpoints* mounted at *prefix* (``/api/``).
+
+    With *problem_types* (the path listing the problem kinds, ``/api/problems/``)
+    the Problem schema lists each kind's ``type`` URI, and each error response
+    gives an example of each kind it may be.
+    """
     endpoints = list(endpoints)
     refs, top = models_json_schema(_models(endpoints), ref_template=_REF)
     paths: dict[str, dict[str, Any]] = {}
     for endpoint in endpoints:
         path = prefix.rstrip("/") + endpoint.path
-        paths.setdefault(path, {})[endpoint.method.lower()] = _operation(endpoint, endpoints, refs)
+        paths.setdefault(path, {})[endpoint.method.lower()] = _operation(
+            endpoint, endpoints, refs, problem_types
+        )
+    schemas = top.get("$defs", {})
+    _document_problem_type(schemas, problem_types)
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
         "paths": paths,
         "components": {
-            "schemas": top.get("$defs", {}),
+            "schemas": schemas,
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

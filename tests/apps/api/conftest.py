@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from http import HTTPStatus
 from typing import Any
 
 import pytest
 from aiohttp import ClientResponse
 
-from portal.platform.api.problems import PROBLEM_TYPE
+from portal.platform.api.problems import PROBLEM_TYPE, ProblemKind, default_kind
 from portal.platform.auth.tokens import create_token
 from portal.platform.auth.users import User
 from portal.testing import Client
@@ -57,14 +56,19 @@ async def body_of(response: ClientResponse) -> Any:
     return json.loads(await response.text())
 
 
-async def problem_of(response: ClientResponse, status: int) -> dict[str, Any]:
-    """The RFC 9457 problem *response* carries, checked to be one with *status*."""
+async def problem_of(
+    response: ClientResponse, status: int, kind: ProblemKind | None = None, prefix: str = "/api/"
+) -> dict[str, Any]:
+    """The RFC 9457 problem *response* carries, checked to be one with *status*, of *kind*
+    (the status's own by default), its ``type`` under the API at *prefix*."""
     text = await response.text()
     assert response.status == status, text
     assert response.content_type == PROBLEM_TYPE, text
     problem: dict[str, Any] = json.loads(text)
-    assert problem["type"] == "about:blank"
-    assert problem["title"] == HTTPStatus(status).phrase
+    kind = kind or default_kind(status)
+    assert kind is not None
+    assert problem["type"] == f"{prefix}problems/{kind.slug}"
+    assert problem["title"] == kind.title
     assert problem["status"] == status
     return problem
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from portal.platform.api.endpoints import api_endpoints_key
-from portal.platform.api.problems import PROBLEM_TYPE
+from portal.platform.api.problems import PROBLEM_KINDS, PROBLEM_TYPE
 from portal.platform.appspec import mounts_key
 from portal.settings import Settings
 from portal.testing import Client, MakeClient
@@ -16,6 +16,8 @@ from tests.apps.api.conftest import Api, body_of
 
 WRITES = {"post", "put", "patch", "delete"}
 REF_PREFIX = "#/components/schemas/"
+#: The one documented path whose part is no id: each problem kind's URI.
+PROBLEM_TYPE_PATH = "/api/problems/{kind}"
 
 
 async def _document(client: Client, path: str = "/api/openapi.json") -> dict[str, Any]:
@@ -74,7 +76,7 @@ async def test_every_routed_operation_is_documented_and_nothing_else(
 ) -> None:
     routed = _routed(client)
 
-    assert len(routed) == 16
+    assert len(routed) == 18
     assert _documented(document) == routed
 
 
@@ -84,7 +86,7 @@ async def test_documented_operations_are_the_declared_endpoints(
     app = client.app[mounts_key].get("api").app
     declared = {(e.method, "/api" + e.path) for e in app[api_endpoints_key]}
 
-    assert _documented(document) == declared
+    assert _documented(document) == declared | {("GET", PROBLEM_TYPE_PATH)}
 
 
 async def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
@@ -95,6 +97,8 @@ async def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
 
 async def test_path_parameters_are_declared_as_integer_ids(document: dict[str, Any]) -> None:
     for _, path, operation in _operations(document):
+        if path == PROBLEM_TYPE_PATH:
+            continue
         in_path = {part[1:-1] for part in path.split("/") if part.startswith("{")}
         declared = {p["name"]: p for p in operation["parameters"] if p["in"] == "path"}
         assert set(declared) == in_path, path
@@ -364,3 +368,10 @@ async def test_every_operation_declares_the_rate_limits_429(document: dict[str, 
             method,
             path,
         )
+
+
+async def test_the_problem_kind_path_takes_only_a_kind(document: dict[str, Any]) -> None:
+    (parameter,) = document["paths"][PROBLEM_TYPE_PATH]["get"]["parameters"]
+
+    assert (parameter["name"], parameter["in"], parameter["required"]) == ("kind", "path", True)
+    assert parameter["schema"] == {"type": "string", "enum": [k.slug for k in PROBLEM_KINDS]}

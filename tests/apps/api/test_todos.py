@@ -365,6 +365,7 @@ async def test_index_points_at_every_resource(anonymous: Api) -> None:
         "todos": "/api/todos/",
         "questions": "/api/questions/",
         "openapi": "/api/openapi.json",
+        "problems": "/api/problems/",
     }
 
 
@@ -386,6 +387,7 @@ async def test_moved_index_points_under_the_new_prefix(moved: Api) -> None:
         "todos": "/v2/todos/",
         "questions": "/v2/questions/",
         "openapi": "/v2/openapi.json",
+        "problems": "/v2/problems/",
     }
 
 
