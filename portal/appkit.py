@@ -50,6 +50,7 @@ from portal.platform.auth.users import User
 from portal.platform.commands.base import Command, CommandError, command_settings
 from portal.platform.db.engine import Connection, db_key
 from portal.platform.edge.formdata import read_form
+from portal.platform.edge.headers import CONTENT_SECURITY_POLICY
 from portal.platform.exceptions import Conflict, Invalid, NotFound, PortalError
 from portal.platform.installed import installed_apps
 from portal.platform.keys import config_of, settings_key
@@ -64,6 +65,7 @@ from portal.platform.urls import redirect, static_url, url_for
 from portal.settings import Settings
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
     "DEFAULT_LIMIT",
     "HTML_SITE",
     "JSON_API",

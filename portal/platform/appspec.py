@@ -61,6 +61,9 @@ class AppSpec:
     seed: Seeder | None = None
     #: The route the home page links to.
     index_route: str = "index"
+    #: Further pages the home page links under the app's name, as (route, label)
+    #: pairs: the api's interactive docs, say.
+    home_links: tuple[tuple[str, str], ...] = ()
     #: The tables this app shows in the admin, declared in its ``admin.py``.
     admin: tuple[AdminTable, ...] = ()
     #: This app's own ``python -m portal`` commands.

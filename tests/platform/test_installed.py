@@ -201,6 +201,7 @@ async def test_api_with_only_todos_serves_and_documents_only_todos(
     assert await index.json() == {
         "todos": "/api/todos/",
         "openapi": "/api/openapi.json",
+        "docs": "/api/docs",
         "problems": "/api/problems/",
     }
     assert {path for _, path in operations} == {
@@ -227,8 +228,8 @@ async def test_api_index_schema_documents_exactly_the_installed_lists(
     document = await (await client.get("/api/openapi.json")).json()
 
     schema = document["components"]["schemas"]["ApiIndex"]
-    assert schema["required"] == ["todos", "openapi", "problems"]
-    assert set(schema["properties"]) == {"todos", "openapi", "problems"}
+    assert schema["required"] == ["todos", "openapi", "docs", "problems"]
+    assert set(schema["properties"]) == {"todos", "openapi", "docs", "problems"}
     assert not any(
         name.startswith(("Question", "Choice", "Vote"))
         for name in document["components"]["schemas"]
@@ -267,6 +268,7 @@ async def test_an_apps_own_api_endpoints_are_served_indexed_and_documented(
         "todos": "/v2/todos/",
         "notes": "/v2/notes/",
         "openapi": "/v2/openapi.json",
+        "docs": "/v2/docs",
         "problems": "/v2/problems/",
     }
     assert notes.status == 200

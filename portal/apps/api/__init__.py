@@ -2,10 +2,10 @@
 
 Each app declares its own operations (``AppSpec.api``); this app serves those
 of the installed apps, with an index of their lists and ``/api/openapi.json``,
-generated from the same endpoint declarations the router is built from. Reads
-are open; writes need ``Authorization: Bearer <token>``. Every error is
-``application/problem+json``, its ``type`` one of the kinds described under
-``/api/problems/``.
+generated from the same endpoint declarations the router is built from, and
+``/api/docs``, Swagger UI over that document. Reads are open; writes need
+``Authorization: Bearer <token>``. Every error is ``application/problem+json``,
+its ``type`` one of the kinds described under ``/api/problems/``.
 """
 
 from __future__ import annotations
@@ -21,4 +21,5 @@ spec = AppSpec(
     description="JSON for programs: every installed app's data, with an OpenAPI document.",
     factory=create_app,
     policy=JSON_API,
+    home_links=(("docs", "Interactive docs"),),
 )

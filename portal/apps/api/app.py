@@ -10,6 +10,7 @@ from aiohttp import web
 from portal.appkit import Settings, api_endpoints_key, install, installed_apps, setup_templates
 from portal.apps.api.routes import (
     OPENAPI,
+    PAGES,
     PROBLEM_TYPES,
     index_endpoint,
     listed,
@@ -38,6 +39,7 @@ def create_app(settings: Settings) -> web.Application:
     contributed = tuple(endpoint for spec in installed_apps(settings) for endpoint in spec.api)
     # The apps' lists first, in the installed order, then the documents describing them.
     links = {e.name: e.summary for e in (*listed(contributed), OPENAPI)}
+    links.update(PAGES)
     links[PROBLEM_TYPES.name] = PROBLEM_TYPES.summary
     app = web.Application()
     setup_templates(app, _HERE / "templates", reload=settings.debug)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from portal.platform.api.endpoints import api_endpoints_key
 from portal.platform.api.problems import PROBLEM_KINDS, PROBLEM_TYPE
@@ -18,6 +19,9 @@ WRITES = {"post", "put", "patch", "delete"}
 REF_PREFIX = "#/components/schemas/"
 #: The one documented path whose part is no id: each problem kind's URI.
 PROBLEM_TYPE_PATH = "/api/problems/{kind}"
+#: The API app's pages for people, which are no operation: the docs page (its
+#: files are static routes).
+PAGES = {"docs"}
 
 
 async def _document(client: Client, path: str = "/api/openapi.json") -> dict[str, Any]:
@@ -49,7 +53,10 @@ def _routed(client: Client, app_name: str = "api") -> set[tuple[str, str]]:
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()
-        if route.method != "HEAD" and route.resource is not None
+        if route.method != "HEAD"
+        and route.resource is not None
+        and route.resource.name not in PAGES
+        and not isinstance(route.resource, web.StaticResource)
     }
 
 

@@ -365,6 +365,7 @@ async def test_index_points_at_every_resource(anonymous: Api) -> None:
         "todos": "/api/todos/",
         "questions": "/api/questions/",
         "openapi": "/api/openapi.json",
+        "docs": "/api/docs",
         "problems": "/api/problems/",
     }
 
@@ -387,6 +388,7 @@ async def test_moved_index_points_under_the_new_prefix(moved: Api) -> None:
         "todos": "/v2/todos/",
         "questions": "/v2/questions/",
         "openapi": "/v2/openapi.json",
+        "docs": "/v2/docs",
         "problems": "/v2/problems/",
     }
 
