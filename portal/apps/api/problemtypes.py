@@ -132,6 +132,18 @@ def openapi_paths(base: str, problem_ref: str, description_ref: str) -> dict[str
                 "description": "There is no such kind.",
                 "content": {PROBLEM_TYPE: {"schema": {"$ref": problem_ref}}},
             },
+            "429": {
+                "description": "Too many requests from this client (the API's rate limit).",
+                "headers": {
+                    name: {"required": True, "schema": {"type": "string"}}
+                    for name in ("Retry-After", "RateLimit", "RateLimit-Policy")
+                },
+                "content": {PROBLEM_TYPE: {"schema": {"$ref": problem_ref}}},
+            },
+            "500": {
+                "description": "The server failed unexpectedly.",
+                "content": {PROBLEM_TYPE: {"schema": {"$ref": problem_ref}}},
+            },
         },
     }
     return {base + "{kind}": {"get": operation}}

@@ -123,7 +123,8 @@ def _error_statuses(endpoint: Endpoint, twin: Endpoint | None) -> set[int]:
 def _error_kinds(endpoint: Endpoint, status: int) -> tuple[ProblemKind, ...]:
     """The kinds of problem *endpoint* may answer with *status*."""
     if status == 403:
-        kinds: tuple[ProblemKind, ...] = (FORBIDDEN,) if endpoint.access == "staff" else ()
+        staff_only = endpoint.access == "staff" or 403 in endpoint.errors
+        kinds: tuple[ProblemKind, ...] = (FORBIDDEN,) if staff_only else ()
         if endpoint.access != "public" and endpoint.scope == "write":
             kinds += (INSUFFICIENT_SCOPE,)
         return kinds
