@@ -56,6 +56,7 @@ from portal.platform.db import embedded
 from portal.platform.db.engine import Connection, connect
 from portal.platform.db.schema import upgrade
 from portal.platform.installed import load_apps
+from portal.platform.lifecycle import QUICK_FREEZE_ENV
 from portal.platform.root import build_site
 from portal.settings import Settings
 
@@ -76,6 +77,8 @@ __all__ = [
 # Cheap argon2 parameters for every user a test suite creates and logs in
 # (minutes of hashing otherwise), as Django's tests swap in a fast hasher.
 os.environ.setdefault(FAST_HASHING_ENV, "1")
+# And no full collection of the whole test session at every site's start-up.
+os.environ.setdefault(QUICK_FREEZE_ENV, "1")
 
 #: The secret key of the test settings.
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"  # noqa: S105 (tests only)
