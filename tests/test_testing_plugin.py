@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import psycopg2
 import pytest
 
-from portal.testing import REQUIRE_BROWSER_ENV
+from portal.testing import REQUIRE_BROWSER_ENV, truncate_all
 
 A_SKIPPED_BROWSER = """
 import pytest
@@ -111,3 +112,25 @@ def test_an_apps_tests_outside_the_project_run_on_the_plugins_fixtures(
     result = run_pytest(pytester)
 
     result.assert_outcomes(passed=3)
+
+
+def _sql(url: str, statement: str) -> list[tuple[object, ...]]:
+    conn = psycopg2.connect(url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(statement)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.close()
+
+
+def test_truncate_all_empties_every_table_and_restarts_every_id(clean_db: str) -> None:
+    _sql(clean_db, "INSERT INTO question (question_text, pub_date) VALUES ('Kept?', now())")
+    # An empty table whose ids have moved on: its sequence must restart too.
+    _sql(clean_db, "INSERT INTO todo (name) VALUES ('one'), ('two')")
+    _sql(clean_db, "DELETE FROM todo")
+
+    truncate_all(clean_db)
+
+    assert _sql(clean_db, "SELECT count(*) FROM question") == [(0,)]
+    assert _sql(clean_db, "INSERT INTO todo (name) VALUES ('first') RETURNING id") == [(1,)]
