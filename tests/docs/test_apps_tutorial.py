@@ -20,8 +20,9 @@ verify what the page promises there: they serve the copy with
 ``python -m portal run`` (for ``make run``) and, besides the app's tests that
 the page runs itself, lint and type-check its files (for ``make test``).
 
-The API section has a test of its own, run after the rest of the tutorial on
-the same copy.
+The page is followed once, in its order, by one test: each step builds on
+the ones before it, and the app's tests run where the page runs them, after
+the API section.
 
 This is also startapp's whole promise tested end to end (one command, one
 settings line, ``migrate``, the page, the admin, ``routes``, the app's own
@@ -44,7 +45,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,6 @@ from tests.servers import free_port, portal_command, running
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "apps.md"
 
-#: The section that needs ``AppSpec.api``, and the one that runs the tests.
-API_SECTION = "Serve it in the API"
-TESTS_SECTION = "Run the tests"
 #: The files the tutorial writes, which the stand-in for ``make test`` lints.
 APP_FILES = ("portal/apps/notes", "tests/apps/notes")
 
@@ -190,8 +188,6 @@ class Tutorial:
     project: Path
     env: dict[str, str]
     logs: Path
-    done: list[str] = field(default_factory=list)
-    failure: str | None = None
 
     def run(self, argv: list[str], stdin: str = "", timeout: float = 180) -> tuple[int, str]:
         """*argv* in the copy; its exit status and its output (stdout, then stderr)."""
@@ -206,27 +202,15 @@ class Tutorial:
         assert status == 0, output
         return output
 
-    def follow(self, section: Section, *, again: bool = False) -> None:
-        """Apply *section*'s steps and run its checks, once unless *again*.
-
-        A failure stops the tutorial: every later step would build on it.
-        """
-        if section.title in self.done and not again:
-            return
-        if self.failure is not None:
-            pytest.fail(f"an earlier step failed: {self.failure}")
-        try:
-            for step in section.steps:
-                if isinstance(step, Edit):
-                    apply_edit(self.project, step)
-                else:
-                    self._command(step)
-            for check in CHECKS.get(section.title, ()):
-                check(self)
-        except BaseException as exc:
-            self.failure = f"{section.title}: {exc}"
-            raise
-        self.done.append(section.title)
+    def follow(self, section: Section) -> None:
+        """Apply *section*'s steps, then run its checks."""
+        for step in section.steps:
+            if isinstance(step, Edit):
+                apply_edit(self.project, step)
+            else:
+                self._command(step)
+        for check in CHECKS.get(section.title, ()):
+            check(self)
 
     def _command(self, command: Command) -> None:
         argv = shlex.split(command.line)
@@ -334,8 +318,8 @@ CHECKS: dict[str, tuple[Callable[[Tutorial], None], ...]] = {
     "Install it": (_the_page_lists_the_first_entry,),
     "Give each entry a page": (_each_entry_has_its_page,),
     "Show the new column in the admin": (_the_admin_lists_the_body,),
-    API_SECTION: (_the_api_serves_the_entries,),
-    TESTS_SECTION: (_the_app_is_lint_clean,),
+    "Serve it in the API": (_the_api_serves_the_entries,),
+    "Run the tests": (_the_app_is_lint_clean,),
 }
 
 
@@ -343,11 +327,8 @@ CHECKS: dict[str, tuple[Callable[[Tutorial], None], ...]] = {
 def sections() -> list[Section]:
     found = read_sections(PAGE.read_text())
     titles = [section.title for section in found]
-    named = {*CHECKS, API_SECTION, TESTS_SECTION}
-    assert named <= set(titles), f"no section titled {sorted(named - set(titles))} in {PAGE}"
-    assert titles.index(API_SECTION) == titles.index(TESTS_SECTION) - 1, (
-        f"{API_SECTION!r} must come just before {TESTS_SECTION!r}"
-    )
+    missing = sorted(set(CHECKS) - set(titles))
+    assert not missing, f"no section titled {missing} in {PAGE}"
     return found
 
 
@@ -401,25 +382,8 @@ def _without_notes(project: Path) -> None:
     apps.write_text("".join(line for line in lines if line.strip() != '"portal.apps.notes",'))
 
 
-def _section(sections: list[Section], title: str) -> Section:
-    return next(section for section in sections if section.title == title)
-
-
-def _follow_all_but_the_api(sections: list[Section], tutorial: Tutorial) -> None:
-    for section in sections:
-        if section.title not in (API_SECTION, TESTS_SECTION):
-            tutorial.follow(section)
-    tutorial.follow(_section(sections, TESTS_SECTION))
-
-
 def test_the_tutorial_works_step_by_step(sections: list[Section], tutorial: Tutorial) -> None:
-    """Everything but the API: create, install, migrate, change the table, a page,
-    the admin, the tests."""
-    _follow_all_but_the_api(sections, tutorial)
-
-
-def test_the_api_step_works(sections: list[Section], tutorial: Tutorial) -> None:
-    """The API section, after the rest of the tutorial; then the app's tests again."""
-    _follow_all_but_the_api(sections, tutorial)
-    tutorial.follow(_section(sections, API_SECTION))
-    tutorial.follow(_section(sections, TESTS_SECTION), again=True)
+    """Every section in order: create, install, migrate, change the table, a page,
+    the admin, the tests, the API, then the app's tests and lint."""
+    for section in sections:
+        tutorial.follow(section)
