@@ -22,6 +22,7 @@ from aiohttp.web_urldispatcher import PrefixedSubAppResource, StaticResource
 from yarl import URL
 
 from portal.main import create_app
+from portal.platform.api.problems import PROBLEM_TYPE
 from portal.platform.auth.users import User
 from portal.settings import Settings
 from portal.testing import TEST_SECRET, Client, MakeClient, log_in
@@ -75,8 +76,12 @@ EXISTING_AND_MISSING = {
 
 
 def target(folder: Path, name: str) -> Path:
-    """The file *name* names: beside the folder, or at the repository's root."""
-    return folder.parent / name if name.endswith(".py") else ROOT / name
+    """The file *name* names: in the package holding the folder (its nearest
+    ancestor with an ``__init__.py``), or at the repository's root."""
+    if not name.endswith(".py"):
+        return ROOT / name
+    package = next(parent for parent in folder.parents if (parent / "__init__.py").is_file())
+    return package / name
 
 
 def traversal(prefix: str, folder: Path, name: str, spelling: str) -> str:
@@ -172,13 +177,16 @@ async def test_a_missing_static_file_is_the_sites_404_page(
     make_client: MakeClient, settings: Settings, prefix: str, folder: Path, debug: bool
 ) -> None:
     client = await make_client(dataclasses.replace(settings, debug=debug))
+    # Under the API every answer is JSON, errors included (its docs' assets too).
+    api = prefix.startswith("/api/")
+    expected = (404, PROBLEM_TYPE if api else "text/html")
     wrong = []
     for method in ("GET", "HEAD"):
         for name in ("no-such-file.css", "nested/no-such-file.js"):
             response = await client.request(method, prefix + name, allow_redirects=False)
-            if (response.status, response.content_type) != (404, "text/html"):
+            if (response.status, response.content_type) != expected:
                 wrong.append((method, name, response.status, response.content_type))
-            elif method == "GET":
+            elif method == "GET" and not api:
                 assert '<nav class="site-nav"' in await response.text()
 
     assert not wrong
