@@ -49,6 +49,7 @@ from portal.platform.auth.tokens import authenticate_token
 from portal.platform.auth.users import User
 from portal.platform.commands.base import Command, CommandError, command_settings
 from portal.platform.db.engine import Connection, db_key
+from portal.platform.db.listing import contains_values, keyset_order, where_contains
 from portal.platform.edge.formdata import read_form
 from portal.platform.edge.headers import CONTENT_SECURITY_POLICY
 from portal.platform.exceptions import Conflict, Invalid, NotFound, PortalError
@@ -108,6 +109,7 @@ __all__ = [
     "bearer_secret",
     "command_settings",
     "config_of",
+    "contains_values",
     "current_user",
     "db_key",
     "event_socket",
@@ -115,6 +117,7 @@ __all__ = [
     "install",
     "installed_apps",
     "json_response",
+    "keyset_order",
     "log_lifecycle",
     "openapi_document",
     "problem_kind_named",
@@ -128,4 +131,5 @@ __all__ = [
     "text",
     "url_for",
     "user_key",
+    "where_contains",
 ]

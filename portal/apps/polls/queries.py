@@ -10,7 +10,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from portal.appkit import Conflict, Connection, NotFound, PortalError
+from portal.appkit import (
+    Conflict,
+    Connection,
+    NotFound,
+    PortalError,
+    contains_values,
+    keyset_order,
+    where_contains,
+)
 from portal.apps.polls.tables import choice, question
 
 __all__ = [
@@ -135,11 +143,9 @@ _CHOICES_UP_TO_MAX = sa.select(sa.func.count()).select_from(
 
 #: How each ordering of :func:`find_questions` sorts (the id breaks ties).
 _SORTS = {"id": question.c.id, "pub_date": question.c.pub_date}
-#: The shortest term the trigram index can help find: a shorter one has no trigram.
-_TRIGRAM = 3
-#: What the trigram index ``question_text_trigrams_idx`` (migration polls_0003)
-#: holds: the distinct three-character pieces of the lower-cased text.
-_TEXT_TRIGRAMS = sa.func.polls_trigrams(sa.func.lower(question.c.question_text))
+#: The function of the trigram index ``question_text_trigrams_idx`` (migration
+#: polls_0003): the distinct three-character pieces of the lower-cased text.
+_TEXT_TRIGRAMS = "polls_trigrams"
 
 
 @functools.cache
@@ -163,29 +169,8 @@ def _find(
     if until:
         query = query.where(question.c.pub_date < sa.bindparam("until", type_=column.type))
     if contains:
-        query = query.where(question.c.question_text.ilike(sa.bindparam("pattern"), escape="\\"))
-    if trigrams:
-        # Every trigram of the term is one of the text's: what lets the GIN
-        # index find the candidates; ILIKE above then decides.
-        term = sa.func.polls_trigrams(sa.func.lower(sa.bindparam("term", type_=sa.Text)))
-        query = query.where(_TEXT_TRIGRAMS.op("@>")(term))
-    if after:
-        last_id = sa.bindparam("after_id", type_=sa.Integer)
-        if column is question.c.id:
-            query = query.where(question.c.id < last_id if descending else question.c.id > last_id)
-        else:
-            # A row comparison: after (value, id) in (column, id) order.
-            key = sa.tuple_(column, question.c.id)
-            last = sa.tuple_(sa.bindparam("after_value", type_=column.type), last_id)
-            query = query.where(key < last if descending else key > last)
-    columns = [column] if column is question.c.id else [column, question.c.id]
-    return query.order_by(*(c.desc() if descending else c for c in columns))
-
-
-def _like_pattern(term: str) -> str:
-    """``%term%`` with LIKE's wildcards in *term* escaped (``\\`` is the escape character)."""
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+        query = where_contains(query, question.c.question_text, _TEXT_TRIGRAMS, indexed=trigrams)
+    return keyset_order(query, column, question.c.id, descending=descending, after=after)
 
 
 def _question(row: Any) -> Question:
@@ -277,12 +262,8 @@ async def find_questions(
         values["since"] = pub_date_after
     if pub_date_before is not None:
         values["until"] = pub_date_before
-    trigrams = False
     if text_contains is not None:
-        values["pattern"] = _like_pattern(text_contains)
-        trigrams = len(text_contains) >= _TRIGRAM
-        if trigrams:
-            values["term"] = text_contains
+        values |= contains_values(text_contains)
     statement = _find(
         ordering,
         after is not None,
@@ -290,7 +271,7 @@ async def find_questions(
         pub_date_after is not None,
         pub_date_before is not None,
         text_contains is not None,
-        trigrams,
+        "term" in values,
     )
     return [_question(row) for row in await (await conn.execute(statement, **values)).fetchall()]
 
