@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -153,3 +154,13 @@ async def test_schemathesis_finds_no_failure(
 
     assert process.returncode == 0, output
     assert "No issues found" in output, output
+    # The stateful phase ran and followed links, and the document declared some
+    # of its own (create, then get, change or delete what was made) besides
+    # those schemathesis infers.
+    links = re.search(
+        r"API Links:\s+(\d+) covered / \d+ selected / (\d+) total \((\d+) inferred\)", output
+    )
+    assert links is not None, output
+    covered, total, inferred = map(int, links.groups())
+    assert covered > 0, output
+    assert total > inferred, output
