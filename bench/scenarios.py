@@ -123,6 +123,17 @@ SCENARIOS: tuple[Scenario, ...] = (
         request=WrkRequest(path="/api/todos/?limit=20"),
     ),
     Scenario(
+        # A caching client's revalidations: each GET sends the ETag it last
+        # got, and the page has not changed, so the answer is 304 with no body.
+        # Against the "list" row, it shows what tagging every read costs and
+        # what a client that sends If-None-Match saves.
+        key="revalidate",
+        title="API list page of 20, revalidated (304)",
+        references=(),
+        sample_path="/api/todos/?limit=20",
+        request=WrkRequest(script="revalidate.lua", args=("/api/todos/?limit=20",)),
+    ),
+    Scenario(
         key="vote",
         title="API vote (token auth)",
         references=(_FASTAPI, _NAIVE),
