@@ -188,6 +188,50 @@ async def test_the_address_is_the_one_a_trusted_proxy_reports(
     assert (first, second.status) == ([200, 429], second_client_status)
 
 
+# Leases: a busy client counted several requests at a time
+
+
+async def test_a_busy_client_is_told_every_request_left_and_refused_past_the_limit(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    client = await limited(make_client, settings, api_rate_limit="100/minute")
+
+    left = []
+    for _ in range(102):
+        response = await client.get(LIST)
+        left.append((response.status, response.headers["RateLimit"].split(";")[1]))
+
+    assert left == [(200, f"r={n}") for n in range(99, -1, -1)] + [(429, "r=0")] * 2
+
+
+async def test_a_lease_is_counted_in_the_database_once(
+    make_client: MakeClient, settings: Settings, conn: Any
+) -> None:
+    client = await limited(make_client, settings, api_rate_limit="100/minute")
+
+    assert await statuses(client, 3) == [200, 200, 200]
+
+    # One upsert took a lease of 5 (a twentieth of the limit) for the three.
+    hits = await conn.scalar(sa.select(api_rate_counts.c.hits))
+    assert hits == 5
+
+
+async def test_two_processes_leasing_together_never_allow_more_than_the_limit(
+    make_client: MakeClient, settings: Settings
+) -> None:
+    limit = settings.with_overrides(api_rate_limit="100/minute")
+    first, second = await make_client(limit), await make_client(limit)
+
+    allowed = 0
+    for _ in range(60):
+        for client in (first, second):
+            allowed += (await client.get(LIST)).status == 200
+
+    # Each process may hold a few requests of its last lease unused: the
+    # quota ends a little early, never late.
+    assert 90 <= allowed <= 100
+
+
 # What a client is told
 
 

@@ -23,16 +23,17 @@ _SWEEP_BATCH = 1000
 
 _key = sa.bindparam("key", type_=sa.Text)
 _window = sa.bindparam("window", type_=sa.Interval)
+_many = sa.bindparam("many", type_=sa.Integer)
 _rows = api_rate_counts.c
 _insert = postgresql.insert(api_rate_counts).values(
-    key=_key, hits=1, resets_at=sa.func.now() + _window
+    key=_key, hits=_many, resets_at=sa.func.now() + _window
 )
-# Both SET expressions read the row as it was: an ended window restarts at 1.
+# Both SET expressions read the row as it was: an ended window restarts.
 _ended = _rows.resets_at <= sa.func.now()
 _COUNT = _insert.on_conflict_do_update(
     index_elements=[_rows.key],
     set_={
-        "hits": sa.case((_ended, 1), else_=_rows.hits + 1),
+        "hits": sa.case((_ended, _insert.excluded.hits), else_=_rows.hits + _insert.excluded.hits),
         "resets_at": sa.case((_ended, _insert.excluded.resets_at), else_=_rows.resets_at),
     },
 ).returning(
@@ -61,9 +62,9 @@ class Count:
     reset: int
 
 
-async def count_request(conn: Connection, key: str, window: dt.timedelta) -> Count:
-    """Count one request of the client *key* in its window of length *window*."""
-    row = await (await conn.execute(_COUNT, key=key, window=window)).first()
+async def count_request(conn: Connection, key: str, window: dt.timedelta, many: int = 1) -> Count:
+    """Count *many* requests of the client *key* in its window of length *window*."""
+    row = await (await conn.execute(_COUNT, key=key, window=window, many=many)).first()
     return Count(hits=row.hits, reset=max(1, row.reset))
 
 
