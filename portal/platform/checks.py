@@ -11,7 +11,7 @@ from portal.platform.appspec import AppSpec
 from portal.platform.auth.passwords import FAST_HASHING_ENV
 from portal.platform.exceptions import PortalError
 from portal.platform.installed import load_apps
-from portal.settings import Settings, weak_secret
+from portal.settings import Settings, parse_rate, weak_secret
 
 __all__ = ["app_problems", "deploy_problems", "settings_problems"]
 
@@ -92,6 +92,11 @@ def settings_problems(settings: Settings) -> list[str]:
         problems.append(
             "queries have no time limit (db_statement_timeout is 0): one slow query "
             "can hold a pooled connection indefinitely"
+        )
+    if parse_rate(settings.api_rate_limit) is None:
+        problems.append(
+            "the API has no rate limit (api_rate_limit is off): one runaway client can "
+            "take every pooled connection; set PORTAL_API_RATE_LIMIT (default 600/minute)"
         )
     if not settings.allowed_hosts:
         problems.append(

@@ -33,6 +33,7 @@ def test_a_production_configuration_behind_a_proxy_has_no_problem() -> None:
         ({"hsts_seconds": 0}, "HSTS is off"),
         ({"request_timeout": 0.0}, "requests have no time limit"),
         ({"db_statement_timeout": 0.0}, "queries have no time limit"),
+        ({"api_rate_limit": "off"}, "the API has no rate limit"),
         ({"allowed_hosts": ()}, "no allowed_hosts"),
         ({"allowed_hosts": ("*",)}, "any Host header is accepted"),
         ({"session_lifetime": 31 * 24 * 3600, "session_max_age": 31 * 24 * 3600}, "30 days"),
