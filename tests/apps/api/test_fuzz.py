@@ -11,12 +11,7 @@ import asyncio
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,79 +21,21 @@ from schemathesis.core.warnings import SchemathesisWarning
 
 from portal.platform.auth.users import User
 from tests.apps.api.conftest import new_token
+from tests.servers import free_port, portal_command, running, server_env
 
-SERVER_SECRET = "fuzz-secret-key-that-is-long-enough-0123456789ab"
 #: Fixed, so that a failure is reproducible with the same command.
 SEED = 20260101
 MAX_EXAMPLES = 40
-START_TIMEOUT = 30.0
 FUZZ_TIMEOUT = 180.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, ConnectionError):
-        return False
 
 
 @pytest.fixture
 def server(clean_db: str, tmp_path: Path) -> Iterator[str]:
-    """The real server on a free port; its base URL. Its log is printed if it fails to start."""
-    port = _free_port()
-    base = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
-    env = {
-        **base,
-        "PORTAL_DATABASE_URL": clean_db,
-        "PORTAL_SECRET_KEY": SERVER_SECRET,
-        "PORTAL_DEBUG": "0",
-        "PORTAL_DATA_DIR": str(tmp_path / "data"),
-        # The fuzzer sends thousands of requests from one address.
-        "PORTAL_API_RATE_LIMIT": "off",
-    }
-    log_path = tmp_path / "server.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "portal", "run", "--port", str(port)],
-            env=env,
-            cwd=Path(__file__).resolve().parents[3],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _healthy(f"{url}/healthz"):
-            # Waiting on the process (not sleeping) notices at once if it dies.
-            try:
-                process.wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                pass
-            else:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log_path.read_text()}")
-        # Ours, not another test's server that had the port a moment ago: ours
-        # would have exited, unable to bind it.
-        time.sleep(0.5)
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """The real server (``python -m portal run``, debug off) on a free port; its base URL."""
+    port = free_port()
+    env = server_env(clean_db, tmp_path / "data")
+    with running(portal_command(port), port, env, tmp_path / "server.log") as server:
+        yield server.url
 
 
 async def test_schemathesis_finds_no_failure(
