@@ -25,7 +25,7 @@ from portal.platform.api.endpoints import (
     install,
     json_response,
 )
-from portal.platform.api.inputs import Input, Timestamp, text
+from portal.platform.api.inputs import Input, Timestamp, search_text, text
 from portal.platform.api.openapi import openapi_document
 from portal.platform.api.pagination import (
     DEFAULT_LIMIT,
@@ -125,6 +125,7 @@ __all__ = [
     "read_form",
     "redirect",
     "render",
+    "search_text",
     "settings_key",
     "setup_templates",
     "static_url",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
-from portal.appkit import Input, OrderedPageQuery, QueryBool, Timestamp, text
+from portal.appkit import Input, OrderedPageQuery, QueryBool, Timestamp, search_text, text
 from portal.apps.polls.queries import MAX_CHOICES
 from portal.apps.polls.tables import choice, question
 
@@ -108,12 +108,7 @@ class QuestionListQuery(OrderedPageQuery):
         description="Only questions published before this time (RFC 3339 date-time; "
         "without an offset it is taken as UTC).",
     )
-    question_text_contains: (
-        Annotated[
-            str, StringConstraints(min_length=1, max_length=_QUESTION_MAX, pattern=r"^[^\x00]*$")
-        ]
-        | None
-    ) = Field(
+    question_text_contains: Annotated[str, search_text(_QUESTION_MAX)] | None = Field(
         None,
         description="Only questions whose text contains this text, ignoring case "
         "(`%` and `_` are plain characters here).",

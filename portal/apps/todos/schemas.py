@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from portal.appkit import Input, OrderedPageQuery, QueryBool, text
+from portal.appkit import Input, OrderedPageQuery, QueryBool, search_text, text
 from portal.apps.todos.queries import NAME_MAX_LENGTH
 
 __all__ = ["TodoCreate", "TodoListQuery", "TodoOut", "TodoPatch"]
@@ -73,12 +73,7 @@ class TodoListQuery(OrderedPageQuery):
     finished: QueryBool | None = Field(
         None, description="Only finished todos (true) or only unfinished ones (false)."
     )
-    name_contains: (
-        Annotated[
-            str, StringConstraints(min_length=1, max_length=NAME_MAX_LENGTH, pattern=r"^[^\x00]*$")
-        ]
-        | None
-    ) = Field(
+    name_contains: Annotated[str, search_text(NAME_MAX_LENGTH)] | None = Field(
         None,
         description="Only todos whose name contains this text, ignoring case "
         "(`%` and `_` are plain characters here).",

@@ -20,7 +20,7 @@ from pydantic import (
     StringConstraints,
 )
 
-__all__ = ["Input", "Timestamp", "text"]
+__all__ = ["Input", "Timestamp", "search_text", "text"]
 
 
 class Input(BaseModel):
@@ -42,6 +42,15 @@ def text(max_length: int) -> object:
         max_length=max_length,
         pattern=r"^[^\x00]*[^\x00\s\x1c-\x1f][^\x00]*$",
     )
+
+
+def search_text(max_length: int) -> object:
+    """A text filter's value (``name_contains``): 1 to *max_length* characters, no NUL.
+
+    Unlike :func:`text`, blanks are kept: a client may look for a space. Use it
+    as ``Annotated[str, search_text(N)]``, N being the column's length.
+    """
+    return StringConstraints(min_length=1, max_length=max_length, pattern=r"^[^\x00]*$")
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
