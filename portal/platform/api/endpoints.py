@@ -41,6 +41,7 @@ __all__ = [
     "bearer_secret",
     "install",
     "json_response",
+    "read_twins",
 ]
 
 #: The endpoints an API app was built from (its router and its OpenAPI document).
@@ -353,13 +354,24 @@ async def _conditional_write(
         return response
 
 
+def read_twins(endpoints: Iterable[Endpoint]) -> dict[Endpoint, Endpoint]:
+    """Each ``PATCH``, ``PUT`` or ``DELETE`` of *endpoints* that honours ``If-Match``,
+    mapped to the ``GET`` on its URL (whose answer its tags are digests of)."""
+    endpoints = tuple(endpoints)
+    reads = {e.path: e for e in endpoints if e.method.upper() == "GET"}
+    return {
+        e: reads[e.path]
+        for e in endpoints
+        if e.method.upper() in CONDITIONAL_METHODS and e.path in reads
+    }
+
+
 def _wrap(
     endpoint: Endpoint, app_name: str, twin: Endpoint | None = None
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    """The request handler of *endpoint*; *twin* is the ``GET`` on its URL, if any."""
+    """The request handler of *endpoint*; *twin* is its read twin (:func:`read_twins`)."""
     path_params = endpoint.path_params
     method = endpoint.method.upper()
-    conditional = twin is not None and method in CONDITIONAL_METHODS
 
     async def handle(request: web.Request) -> web.StreamResponse:
         params = {name: int(request.match_info[name]) for name in path_params}
@@ -398,7 +410,7 @@ def _wrap(
         try:
             if method == "GET":
                 return _tagged(request, await endpoint.handler(call))
-            if conditional and twin is not None:
+            if twin is not None:
                 if_match = request.headers.get(hdrs.IF_MATCH)
                 represent = method != "DELETE" and _wants_representation(request)
                 if if_match is not None or represent:
@@ -462,8 +474,8 @@ def install(app: web.Application, endpoints: Iterable[Endpoint], *, app_name: st
     endpoints = tuple(endpoints)
     _refuse_clashes(endpoints)
     app[api_endpoints_key] = endpoints
-    reads = {endpoint.path: endpoint for endpoint in endpoints if endpoint.method == "GET"}
+    twins = read_twins(endpoints)
     for endpoint in endpoints:
         path = _PATH_PARAM.sub(r"{\1:[0-9]+}", endpoint.path)
-        handler = _wrap(endpoint, app_name, reads.get(endpoint.path))
+        handler = _wrap(endpoint, app_name, twins.get(endpoint))
         app.router.add_route(endpoint.method, path, handler, name=endpoint.name)

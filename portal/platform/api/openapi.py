@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from portal.platform.api.endpoints import CONDITIONAL_METHODS, Endpoint
+from portal.platform.api.endpoints import Endpoint, read_twins
 from portal.platform.api.pagination import MAX_ID
 from portal.platform.api.problems import (
     BLANK,
@@ -215,12 +215,11 @@ def _links(endpoint: Endpoint, endpoints: Sequence[Endpoint]) -> dict[str, Any]:
 def _operation(
     endpoint: Endpoint,
     endpoints: Sequence[Endpoint],
+    twin: Endpoint | None,
     refs: dict[tuple[Any, JsonSchemaMode], Any],
     problem_types: str | None = None,
 ) -> dict[str, Any]:
     method = endpoint.method.upper()
-    reads = {other.path: other for other in endpoints if other.method.upper() == "GET"}
-    twin = reads.get(endpoint.path) if method in CONDITIONAL_METHODS else None
     parameters: list[dict[str, Any]] = [
         {
             "name": name,
@@ -331,10 +330,11 @@ def openapi_document(
     endpoints = list(endpoints)
     refs, top = models_json_schema(_models(endpoints), ref_template=_REF)
     paths: dict[str, dict[str, Any]] = {}
+    twins = read_twins(endpoints)
     for endpoint in endpoints:
         path = prefix.rstrip("/") + endpoint.path
         paths.setdefault(path, {})[endpoint.method.lower()] = _operation(
-            endpoint, endpoints, refs, problem_types
+            endpoint, endpoints, twins.get(endpoint), refs, problem_types
         )
     schemas = top.get("$defs", {})
     _document_problem_type(schemas, problem_types)
