@@ -17,11 +17,8 @@ from portal.appkit import (
     NotFound,
     Page,
     PageQuery,
-    authenticate_token,
-    bearer_secret,
     json_response,
     problem_response,
-    user_key,
 )
 from portal.apps.polls import queries
 from portal.apps.polls.schemas import (
@@ -61,18 +58,11 @@ def _choice(call: Call, choice: queries.Choice) -> ChoiceOut:
 async def _staff(call: Call, conn: Connection) -> bool:
     """Whether the caller is a staff user: only staff see a question before its ``pub_date``.
 
-    On the open reads a token is optional: without one, or with one that is
-    malformed, unknown or revoked, the caller is simply the public and sees
-    what everyone sees, as on the todo reads; nothing more is revealed.
+    Anyone else, with a token or without, sees what everyone sees, as on the
+    todo reads; nothing more is revealed.
     """
-    if call.user is None:
-        secret = bearer_secret(call.request)
-        if secret is None:
-            return False
-        call.user = await authenticate_token(conn, secret)
-        if call.user is not None:
-            call.request[user_key] = call.user  # for the request log, as on the writes
-    return call.user is not None and call.user.is_staff
+    user = await call.reader(conn)
+    return user is not None and user.is_staff
 
 
 async def _detail(call: Call, conn: Connection, question: queries.Question) -> QuestionDetail:

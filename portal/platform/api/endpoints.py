@@ -131,6 +131,25 @@ class Call:
         cm: AbstractAsyncContextManager[Any] = self.request.config_dict[db_key].acquire()
         return cm
 
+    async def reader(self, conn: Any) -> User | None:
+        """Who is calling: on an open read, the user of the token it sent, if that is valid.
+
+        A read needs no token, so without one, or with one that is malformed,
+        unknown or revoked, the caller is simply the public (None). The token
+        is looked up at most once per request, on *conn*: the rate limiter may
+        have done it already (``bearer_key``).
+        """
+        if self.user is None:
+            if bearer_key not in self.request:
+                secret = bearer_secret(self.request)
+                if secret is None:
+                    return None
+                self.request[bearer_key] = await authenticate_bearer(conn, secret)
+            bearer = self.request[bearer_key]
+            if bearer is not None:
+                self.user = self.request[user_key] = bearer.user
+        return self.user
+
     def url(self, name: str, *, query: Mapping[str, int] | None = None, **parts: int) -> str:
         """The path of this API's route *name* (``todos.item``), following the prefix."""
         # A list builds a URL per row: look the mounts up once per call.
