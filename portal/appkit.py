@@ -26,7 +26,7 @@ from portal.platform.api.endpoints import (
     json_response,
 )
 from portal.platform.api.inputs import Input, Timestamp, search_text, text
-from portal.platform.api.openapi import openapi_document
+from portal.platform.api.openapi import error_response, openapi_document
 from portal.platform.api.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -112,6 +112,7 @@ __all__ = [
     "contains_values",
     "current_user",
     "db_key",
+    "error_response",
     "event_socket",
     "flash",
     "install",

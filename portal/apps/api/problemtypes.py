@@ -17,6 +17,7 @@ from portal.appkit import (
     PROBLEM_TYPE,
     Call,
     ProblemKind,
+    error_response,
     json_response,
     problem_kind_named,
     render,
@@ -104,6 +105,7 @@ def openapi_paths(base: str, problem_ref: str, description_ref: str) -> dict[str
     *base* is the list's path (``/api/problems/``); the refs point at the
     ``Problem`` and :class:`ProblemTypeDescription` schemas.
     """
+    problem = {PROBLEM_TYPE: {"schema": {"$ref": problem_ref}}}
     operation = {
         "operationId": "problem_type",
         "summary": "What one kind of problem means",
@@ -128,21 +130,10 @@ def openapi_paths(base: str, problem_ref: str, description_ref: str) -> dict[str
                     "text/html": {"schema": {"type": "string"}},
                 },
             },
-            "404": {
-                "description": "There is no such kind.",
-                "content": {PROBLEM_TYPE: {"schema": {"$ref": problem_ref}}},
-            },
-            "429": {
-                "description": "Too many requests from this client (the API's rate limit).",
-                "headers": {
-                    name: {"required": True, "schema": {"type": "string"}}
-                    for name in ("Retry-After", "RateLimit", "RateLimit-Policy")
-                },
-                "content": {PROBLEM_TYPE: {"schema": {"$ref": problem_ref}}},
-            },
-            "500": {
-                "description": "The server failed unexpectedly.",
-                "content": {PROBLEM_TYPE: {"schema": {"$ref": problem_ref}}},
+            "404": {"description": "There is no such kind.", "content": problem},
+            **{
+                str(status): error_response(status, problem)
+                for status in (429, 500)  # served without the database or the wrapper
             },
         },
     }

@@ -27,7 +27,7 @@ from portal.platform.api.problems import (
     default_kind,
 )
 
-__all__ = ["openapi_document"]
+__all__ = ["error_response", "openapi_document"]
 
 _REF = "#/components/schemas/{model}"
 
@@ -100,6 +100,29 @@ _PREFER = {
     "204 (and `Preference-Applied`).",
     "schema": {"type": "string"},
 }
+
+
+#: The headers an error response always carries besides its problem document.
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+    429: _RATE_LIMIT_HEADERS,
+    # The error middleware sends it with every 503 (db.faults.RETRY_AFTER_SECONDS).
+    503: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+}
+
+
+def error_response(status: int, content: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI response object of an error *status* with *content* (its problem+json)."""
+    error: dict[str, Any] = {"description": _ERROR_TEXT[status], "content": content}
+    if status in _ERROR_HEADERS:
+        error["headers"] = _ERROR_HEADERS[status]
+    return error
 
 
 def _error_statuses(endpoint: Endpoint, twin: Endpoint | None) -> set[int]:
@@ -275,23 +298,7 @@ def _operation(
     problem = refs[(Problem, "serialization")]
     for status in sorted(_error_statuses(endpoint, twin)):
         content = _problem_content(_error_kinds(endpoint, status), problem, problem_types)
-        error: dict[str, Any] = {"description": _ERROR_TEXT[status], "content": content}
-        if status == 401:
-            error["headers"] = {
-                "WWW-Authenticate": {"required": True, "schema": {"type": "string"}}
-            }
-        if status == 429:
-            error["headers"] = _RATE_LIMIT_HEADERS
-        if status == 503:
-            # The error middleware sends it with every 503 (db.faults.RETRY_AFTER_SECONDS).
-            error["headers"] = {
-                "Retry-After": {
-                    "description": "Seconds to wait before trying again.",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            }
-        responses[str(status)] = error
+        responses[str(status)] = error_response(status, content)
     operation: dict[str, Any] = {
         "operationId": endpoint.operation_id,
         "summary": endpoint.summary,
